@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Installs the system pieces webgrad's tests and benchmarks need on a fresh Debian machine:
+#   - Debian `chromium` (headless browser runs; it also ships the SwiftShader Vulkan driver)
+#   - Mesa >= 25 lavapipe (`mesa-vulkan-drivers` from bookworm-backports): the fastest software
+#     Vulkan driver for Dawn in Node. Mesa 22 from plain bookworm is rejected by Dawn.
+# Idempotent: does nothing when everything is already there. The backports suite reuses the
+# mirror URI already present in the machine's apt sources (no host name is written here).
+set -euo pipefail
+
+log() { printf '[webgrad setup] %s\n' "$*"; }
+
+have_chromium() { [ -x /usr/bin/chromium ]; }
+mesa_major() {
+  dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | sed -E 's/^([0-9]+:)?([0-9]+).*/\2/' || true
+}
+have_lavapipe() {
+  local m; m=$(mesa_major)
+  [ -n "$m" ] && [ "$m" -ge 25 ] && ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1
+}
+
+if have_chromium && have_lavapipe; then
+  log "chromium and Mesa $(mesa_major) lavapipe already installed"
+  exit 0
+fi
+
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  cat >&2 <<MSG
+[webgrad setup] Cannot install system packages here (need root and apt-get).
+  Install them by hand, then re-run:
+    - Chromium with WebGPU (Debian: apt-get install chromium), or set CHROME_PATH
+    - A Vulkan driver that Dawn accepts: Mesa >= 25 lavapipe (Debian bookworm-backports:
+      apt-get install -t bookworm-backports mesa-vulkan-drivers), or SwiftShader
+      (shipped with Debian's chromium package).
+MSG
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+
+# Add <codename>-backports using the first URI of the machine's own Debian sources.
+add_backports() {
+  [ -n "$codename" ] || return 0
+  if grep -rqs "${codename}-backports" /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null; then
+    return 0
+  fi
+  local uri=""
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+    uri=$(awk '$1=="deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)
+  fi
+  if [ -z "$uri" ]; then
+    log "no Debian mirror URI found in apt sources; skipping backports"
+    return 0
+  fi
+  log "adding ${codename}-backports from the machine's existing mirror"
+  cat > /etc/apt/sources.list.d/webgrad-backports.sources <<SRC
+Types: deb
+URIs: ${uri}
+Suites: ${codename}-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+}
+
+add_backports
+log "apt-get update"
+apt-get update -qq
+
+if ! have_chromium; then
+  log "installing chromium"
+  apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
+fi
+if ! have_lavapipe; then
+  log "installing Mesa lavapipe from ${codename}-backports"
+  apt-get install -y -qq --no-install-recommends -t "${codename}-backports" mesa-vulkan-drivers libvulkan1 >/dev/null \
+    || log "could not install Mesa from backports; Node runs will fall back to SwiftShader"
+fi
+log "done: chromium=$(have_chromium && echo yes || echo no) mesa=$(mesa_major)"

@@ -1,0 +1,144 @@
+// Elementwise kernels: unary maps, their derivatives, and binary ops with NumPy broadcasting.
+//
+//   unary:      out[i] = f(a[i])                      f picked by the override constant OP
+//   unary_grad: out[i] = g[i] * f'(x[i])              x is the op's input or output (see OP)
+//   binary:     out[i] = a[idx_a(i)] (op) b[idx_b(i)] idx_* map an output index to an operand
+//                                                     index through per-operand strides, 0 on
+//                                                     broadcast dims (up to rank 8)
+// Layout: row-major contiguous f32. The grid is 2-D (x * y workgroups of WG threads) so more than
+// 65535 * WG elements fit in one dispatch; i = (gid.y * num_workgroups.x * WG) + gid.x.
+// Numerics: sigmoid uses the form that never overflows exp; tanh is computed from exp(-2|x|).
+
+override WG: u32 = 256u;
+override OP: u32 = 0u;
+
+struct Params {
+  n: u32,                     // number of output elements
+  rank: u32,                  // rank of the output (binary only)
+  alpha: f32,                 // unary AFFINE: out = alpha * a + beta; binary EXPAND: alpha * a
+  beta: f32,
+  out_shape: array<vec4<u32>, 2>,  // binary: output shape, padded with 1s
+  a_strides: array<vec4<u32>, 2>,  // binary: element strides of a, 0 where a broadcasts
+  b_strides: array<vec4<u32>, 2>,  // binary: element strides of b, 0 where b broadcasts
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> A: array<f32>;        // [n] (unary, unary_grad: x) or broadcast shape of a
+@group(0) @binding(2) var<storage, read> B: array<f32>;        // [n] (unary_grad: upstream g) or broadcast shape of b; unused by unary
+@group(0) @binding(3) var<storage, read_write> Out: array<f32>; // [n]
+
+// Unary op codes (keep in sync with src/kernels/elementwise.ts).
+const NEG = 0u; const EXP = 1u; const LOG = 2u; const SQRT = 3u; const SQUARE = 4u;
+const TANH = 5u; const RELU = 6u; const SIGMOID = 7u; const AFFINE = 8u; const ABS = 9u;
+const RECIP = 10u; const SIGN = 11u;
+// Binary op codes.
+const ADD = 0u; const SUB = 1u; const MUL = 2u; const DIV = 3u; const MAXIMUM = 4u; const GT = 5u; const EQ = 6u;
+const EXPAND = 7u;  // out = alpha * a broadcast to the output shape (b unused)
+
+fn flat_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return gid.y * nwg.x * WG + gid.x;
+}
+
+fn sigmoid(x: f32) -> f32 {
+  // exp of a non-positive number only: no overflow for x = -1e4.
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+
+fn tanh_stable(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+
+fn unary_f(x: f32) -> f32 {
+  switch OP {
+    case NEG: { return -x; }
+    case EXP: { return exp(x); }
+    case LOG: { return log(x); }
+    case SQRT: { return sqrt(x); }
+    case SQUARE: { return x * x; }
+    case TANH: { return tanh_stable(x); }
+    case RELU: { return max(x, 0.0); }
+    case SIGMOID: { return sigmoid(x); }
+    case AFFINE: { return P.alpha * x + P.beta; }
+    case ABS: { return abs(x); }
+    case RECIP: { return 1.0 / x; }
+    case SIGN: { return sign(x); }
+    default: { return x; }
+  }
+}
+
+// Derivative factor. For EXP, TANH, SIGMOID and RELU, `x` is the op's OUTPUT y (saved by
+// forward, cheaper than recomputing); for the others it is the op's input.
+fn unary_df(x: f32) -> f32 {
+  switch OP {
+    case NEG: { return -1.0; }
+    case EXP: { return x; }              // d exp = y
+    case LOG: { return 1.0 / x; }
+    case SQRT: { return 0.5 / x; }       // x = y = sqrt(input)
+    case SQUARE: { return 2.0 * x; }
+    case TANH: { return 1.0 - x * x; }   // x = y
+    case RELU: { return select(0.0, 1.0, x > 0.0); }  // x = y; ReLU'(0) = 0 as in the seeds
+    case SIGMOID: { return x * (1.0 - x); }           // x = y
+    case AFFINE: { return P.alpha; }
+    case ABS: { return sign(x); }
+    case RECIP: { return -x * x; }       // x = y = 1/input
+    default: { return 1.0; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_index(gid, nwg);
+  if (i >= P.n) { return; }
+  Out[i] = unary_f(A[i]);
+}
+
+@compute @workgroup_size(WG)
+fn unary_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_index(gid, nwg);
+  if (i >= P.n) { return; }
+  Out[i] = B[i] * unary_df(A[i]);
+}
+
+fn dim(v: array<vec4<u32>, 2>, d: u32) -> u32 {
+  return v[d / 4u][d % 4u];
+}
+
+fn binary_f(a: f32, b: f32) -> f32 {
+  switch OP {
+    case ADD: { return a + b; }
+    case SUB: { return a - b; }
+    case MUL: { return a * b; }
+    case DIV: { return a / b; }
+    case MAXIMUM: { return max(a, b); }
+    case GT: { return select(0.0, 1.0, a > b); }
+    case EQ: { return select(0.0, 1.0, a == b); }
+    case EXPAND: { return P.alpha * a; }
+    default: { return a; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_index(gid, nwg);
+  if (i >= P.n) { return; }
+#if SAME_SHAPE
+  Out[i] = binary_f(A[i], B[i]);
+#else
+  var rem = i;
+  var ia = 0u;
+  var ib = 0u;
+  // Walk dims from the last (fastest) to the first.
+  for (var k = 0u; k < P.rank; k++) {
+    let d = P.rank - 1u - k;
+    let size = dim(P.out_shape, d);
+    let c = rem % size;
+    rem = rem / size;
+    ia += c * dim(P.a_strides, d);
+    ib += c * dim(P.b_strides, d);
+  }
+  Out[i] = binary_f(A[ia], B[ib]);
+#endif
+}

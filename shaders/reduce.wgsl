@@ -1,0 +1,153 @@
+// Deterministic reductions (no float atomics: the same input gives bit-identical output).
+//
+//   reduce:   out[o] = scale * SUM_r in[base(o) + offset(r)]   (OP = 0, sum; mean uses scale)
+//             out[o] = MAX_r in[...]                            (OP = 1)
+//             One workgroup per output element; each thread strides over the reduced index
+//             space, then a workgroup-memory tree combines the WG partial results.
+//             base(o) decomposes o over the kept dims, offset(r) decomposes r over the reduced
+//             dims; both use the input's element strides (up to 8 dims each).
+//   argmax:   out_i[o] = first index r of the maximum along the reduced dims (ties: smallest r).
+//   bias_sum: out[c] = SUM_n in[n * C + c] for in [N, C]: the gradient of a row-broadcast add.
+//             A COLS x ROWS workgroup: each thread sums every ROWS-th row of its column, then a
+//             tree over ROWS partial sums, so reads stay contiguous along C.
+
+override WG: u32 = 256u;
+override OP: u32 = 0u;
+override COLS: u32 = 16u;
+override ROWS: u32 = 16u;
+
+struct Params {
+  out_size: u32,        // number of outputs
+  red_size: u32,        // elements reduced into each output
+  kept_rank: u32,
+  red_rank: u32,
+  scale: f32,           // multiplies the sum (1 for sum, 1/red_size for mean)
+  rows: u32,            // bias_sum: N
+  cols: u32,            // bias_sum: C
+  _pad: u32,
+  kept_shape: array<vec4<u32>, 2>,
+  kept_strides: array<vec4<u32>, 2>,
+  red_shape: array<vec4<u32>, 2>,
+  red_strides: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> In: array<f32>;            // input, any shape (row-major)
+@group(0) @binding(2) var<storage, read_write> Out: array<f32>;     // [out_size] (reduce, bias_sum: [C])
+@group(0) @binding(2) var<storage, read_write> OutI: array<i32>;    // [out_size] (argmax)
+
+var<workgroup> partial: array<f32, 256>;
+var<workgroup> partial_idx: array<u32, 256>;
+
+fn dim(v: array<vec4<u32>, 2>, d: u32) -> u32 {
+  return v[d / 4u][d % 4u];
+}
+
+fn kept_base(o: u32) -> u32 {
+  var rem = o;
+  var idx = 0u;
+  for (var k = 0u; k < P.kept_rank; k++) {
+    let d = P.kept_rank - 1u - k;
+    let size = dim(P.kept_shape, d);
+    idx += (rem % size) * dim(P.kept_strides, d);
+    rem = rem / size;
+  }
+  return idx;
+}
+
+fn red_offset(r: u32) -> u32 {
+  var rem = r;
+  var idx = 0u;
+  for (var k = 0u; k < P.red_rank; k++) {
+    let d = P.red_rank - 1u - k;
+    let size = dim(P.red_shape, d);
+    idx += (rem % size) * dim(P.red_strides, d);
+    rem = rem / size;
+  }
+  return idx;
+}
+
+fn out_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.y * nwg.x + wid.x;
+}
+
+@compute @workgroup_size(WG)
+fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+          @builtin(num_workgroups) nwg: vec3<u32>) {
+  let o = out_index(wid, nwg);   // uniform per workgroup, so the early return keeps barriers uniform
+  if (o >= P.out_size) { return; }
+  let base = kept_base(o);
+  var acc = select(0.0, -3.402823e38, OP == 1u);
+  for (var r = lid; r < P.red_size; r += WG) {
+    let v = In[base + red_offset(r)];
+    if (OP == 1u) { acc = max(acc, v); } else { acc += v; }
+  }
+  partial[lid] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) {
+      if (OP == 1u) { partial[lid] = max(partial[lid], partial[lid + s]); }
+      else { partial[lid] = partial[lid] + partial[lid + s]; }
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    Out[o] = select(partial[0] * P.scale, partial[0], OP == 1u);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+          @builtin(num_workgroups) nwg: vec3<u32>) {
+  let o = out_index(wid, nwg);
+  if (o >= P.out_size) { return; }
+  let base = kept_base(o);
+  var best = -3.402823e38;
+  var best_r = 0xffffffffu;
+  for (var r = lid; r < P.red_size; r += WG) {
+    let v = In[base + red_offset(r)];
+    // NaN compares false, so a NaN never wins; strict > keeps the first index on ties.
+    if (v > best || best_r == 0xffffffffu) { best = v; best_r = r; }
+  }
+  partial[lid] = best;
+  partial_idx[lid] = best_r;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) {
+      let v = partial[lid + s];
+      let r = partial_idx[lid + s];
+      if (r != 0xffffffffu && (v > partial[lid] || (v == partial[lid] && r < partial_idx[lid]) || partial_idx[lid] == 0xffffffffu)) {
+        partial[lid] = v;
+        partial_idx[lid] = r;
+      }
+    }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    OutI[o] = i32(partial_idx[0]);
+  }
+}
+
+var<workgroup> tile: array<f32, 1024>;
+
+@compute @workgroup_size(COLS, ROWS)
+fn bias_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let c = wid.x * COLS + lid.x;
+  var acc = 0.0;
+  if (c < P.cols) {
+    for (var n = lid.y; n < P.rows; n += ROWS) {
+      acc += In[n * P.cols + c];
+    }
+  }
+  tile[lid.y * COLS + lid.x] = acc;
+  workgroupBarrier();
+  for (var s = ROWS / 2u; s > 0u; s = s / 2u) {
+    if (lid.y < s) {
+      tile[lid.y * COLS + lid.x] += tile[(lid.y + s) * COLS + lid.x];
+    }
+    workgroupBarrier();
+  }
+  if (lid.y == 0u && c < P.cols) {
+    Out[c] = tile[lid.x] * P.scale;
+  }
+}

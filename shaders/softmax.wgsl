@@ -1,0 +1,155 @@
+// Row-wise softmax, log-softmax and the fused softmax-cross-entropy, one workgroup per row.
+//
+//   softmax:      y[r, c] = exp(x[r, c] - m_r) / s_r,   m_r = max_c x[r, c],  s_r = sum_c exp(x - m_r)
+//   log_softmax:  y[r, c] = x[r, c] - m_r - log(s_r)
+//   ce_forward:   p = softmax(x); loss_r = -sum_c t[r, c] * log p[r, c]
+//                 computed as -sum_c t * (x - m - log s) so a probability of 0 never takes log(0).
+//                 Labels are class indices (i32, LABELS_INT) or per-class targets (f32 rows).
+//   ce_backward:  dx[r, c] = g * (p[r, c] - t[r, c]) / N       (g: upstream scalar gradient)
+//   softmax_backward:     dx = y * (g - sum_c g * y)
+//   log_softmax_backward: dx = g - exp(y) * sum_c g
+// Subtracting the row max first keeps exp() in range for logits of +-1e4.
+// Reductions across the row use a workgroup-memory tree: deterministic, no atomics.
+
+override WG: u32 = 64u;
+
+struct Params {
+  rows: u32,     // N
+  cols: u32,     // C
+  inv_n: f32,    // 1 / N (mean over rows for the loss gradient)
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;             // [N, C] logits, or y (backward)
+@group(0) @binding(2) var<storage, read> T: array<f32>;             // [N, C] f32 targets, or g (backward), unused by softmax
+@group(0) @binding(2) var<storage, read> TI: array<i32>;            // [N] i32 class indices (LABELS_INT)
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;       // [N, C] output (probabilities / dx)
+@group(0) @binding(4) var<storage, read_write> L: array<f32>;       // [N] per-row loss (ce_forward); [1] upstream g (ce_backward)
+
+var<workgroup> red: array<f32, 64>;
+
+fn row_of(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return wid.y * nwg.x + wid.x;
+}
+
+fn tree_max(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn tree_sum(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+// Returns (max, log(sum exp(x - max))) of a row.
+fn row_stats(lid: u32, base: u32) -> vec2<f32> {
+  var m = -3.402823e38;
+  for (var c = lid; c < P.cols; c += WG) { m = max(m, X[base + c]); }
+  m = tree_max(lid, m);
+  var s = 0.0;
+  for (var c = lid; c < P.cols; c += WG) { s += exp(X[base + c] - m); }
+  s = tree_sum(lid, s);
+  return vec2<f32>(m, log(s));
+}
+
+@compute @workgroup_size(WG)
+fn softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+           @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = row_of(wid, nwg);
+  if (r >= P.rows) { return; }
+  let base = r * P.cols;
+  let st = row_stats(lid, base);
+  for (var c = lid; c < P.cols; c += WG) {
+#if LOG
+    Y[base + c] = X[base + c] - st.x - st.y;
+#else
+    Y[base + c] = exp(X[base + c] - st.x - st.y);
+#endif
+  }
+}
+
+@compute @workgroup_size(WG)
+fn softmax_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+                    @builtin(num_workgroups) nwg: vec3<u32>) {
+  // X = saved output y, T = upstream gradient g.
+  let r = row_of(wid, nwg);
+  if (r >= P.rows) { return; }
+  let base = r * P.cols;
+  var acc = 0.0;
+  for (var c = lid; c < P.cols; c += WG) {
+#if LOG
+    acc += T[base + c];
+#else
+    acc += T[base + c] * X[base + c];
+#endif
+  }
+  let s = tree_sum(lid, acc);
+  for (var c = lid; c < P.cols; c += WG) {
+#if LOG
+    Y[base + c] = T[base + c] - exp(X[base + c]) * s;
+#else
+    Y[base + c] = X[base + c] * (T[base + c] - s);
+#endif
+  }
+}
+
+fn target(base: u32, r: u32, c: u32) -> f32 {
+#if LABELS_INT
+  return select(0.0, 1.0, TI[r] == i32(c));
+#else
+  return T[base + c];
+#endif
+}
+
+@compute @workgroup_size(WG)
+fn ce_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+              @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = row_of(wid, nwg);
+  if (r >= P.rows) { return; }
+  let base = r * P.cols;
+  let st = row_stats(lid, base);
+  var loss = 0.0;
+  for (var c = lid; c < P.cols; c += WG) {
+    let logp = X[base + c] - st.x - st.y;
+    Y[base + c] = exp(logp);
+    let t = target(base, r, c);
+    if (t != 0.0) { loss -= t * logp; }
+  }
+  loss = tree_sum(lid, loss);
+  if (lid == 0u) {
+#if LABELS_INT
+    // An out-of-range class index has no target: report NaN rather than a silent 0 loss.
+    if (TI[r] < 0 || u32(TI[r]) >= P.cols) { loss = bitcast<f32>(0x7fc00000u); }
+#endif
+    L[r] = loss;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn ce_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+               @builtin(num_workgroups) nwg: vec3<u32>) {
+  // X = saved probabilities p, L[0] = upstream gradient of the (mean) loss.
+  let r = row_of(wid, nwg);
+  if (r >= P.rows) { return; }
+  let base = r * P.cols;
+  let g = L[0] * P.inv_n;
+  for (var c = lid; c < P.cols; c += WG) {
+    Y[base + c] = g * (X[base + c] - target(base, r, c));
+  }
+}

@@ -1,0 +1,70 @@
+// Process-wide state: the current runtime, the scope stack used by tidy(), and whether
+// operations are being recorded for autograd.
+import { WebGPUUnavailableError } from './errors.ts';
+import { acquireDevice, type AdapterSummary, type InitOptions } from './gpu/device.ts';
+import { Runtime } from './gpu/runtime.ts';
+
+let current: Runtime | null = null;
+let pending: Promise<Runtime> | null = null;
+
+/** Acquire a WebGPU device (navigator.gpu in browsers, Dawn in Node). Safe to call repeatedly. */
+export async function init(opts: InitOptions = {}): Promise<AdapterSummary> {
+  if (current && !current.lost && !opts.device && !opts.requiredLimits && !opts.driver) return current.adapter;
+  if (pending && !opts.device) return (await pending).adapter;
+  pending = (async () => {
+    const { device, summary } = await acquireDevice(opts);
+    current?.destroy();
+    current = new Runtime(device, summary);
+    return current;
+  })();
+  try {
+    return (await pending).adapter;
+  } finally {
+    pending = null;
+  }
+}
+
+export function runtime(): Runtime {
+  if (!current) {
+    throw new WebGPUUnavailableError('webgrad: no device yet. Call `await init()` before creating tensors.');
+  }
+  return current;
+}
+
+export function hasRuntime(): boolean {
+  return current !== null;
+}
+
+/** Submit all recorded GPU work now (reads flush automatically). */
+export function flush(): void {
+  current?.flush();
+}
+
+/** Wait until the GPU has finished all submitted work. */
+export async function sync(): Promise<void> {
+  await runtime().sync();
+}
+
+/** Information about the adapter in use. */
+export function adapterInfo(): AdapterSummary {
+  return runtime().adapter;
+}
+
+// ------------------------------------------------------------------ autograd recording switch
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Run `fn` without recording operations for autograd (evaluation, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}

@@ -1,0 +1,71 @@
+// Typed errors. Every message names the op, the shapes involved and what was expected,
+// so a user can fix the call without reading webgrad's source.
+
+export type Shape = readonly number[];
+
+export const fmtShape = (s: Shape): string => `[${s.join(', ')}]`;
+
+export class WebgradError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Shapes do not fit the op (matmul inner dims, broadcasting, reshape sizes, gradient shapes). */
+export class ShapeError extends WebgradError {
+  constructor(
+    readonly op: string,
+    readonly shapes: Shape[],
+    detail: string,
+  ) {
+    super(`${op}: ${detail} (got ${shapes.map(fmtShape).join(' and ')})`);
+  }
+}
+
+/** A tensor has the wrong dtype for the op (e.g. f32 labels where i32 class indices were expected). */
+export class DTypeError extends WebgradError {
+  constructor(readonly op: string, detail: string) {
+    super(`${op}: ${detail}`);
+  }
+}
+
+/** An argument is invalid for a reason other than shape or dtype (axis out of range, NaN label, ...). */
+export class ValueError extends WebgradError {
+  constructor(readonly op: string, detail: string) {
+    super(`${op}: ${detail}`);
+  }
+}
+
+/** The tensor's GPU memory was already released by dispose(), tidy() or backward(). */
+export class DisposedTensorError extends WebgradError {
+  constructor(readonly op: string, what: string) {
+    super(`${op}: used a tensor that is already disposed (${what}). Keep it alive by returning it from tidy() or calling keep().`);
+  }
+}
+
+/** No WebGPU adapter or device could be acquired. The message says what to install or which flag to pass. */
+export class WebGPUUnavailableError extends WebgradError {}
+
+/** A WGSL shader failed to compile; the message carries the compiler's line:column messages. */
+export class ShaderCompileError extends WebgradError {
+  constructor(
+    readonly shader: string,
+    readonly messages: string[],
+  ) {
+    super(`shader '${shader}' failed to compile:\n${messages.join('\n')}`);
+  }
+}
+
+/** The GPU device was lost (driver reset, destroy(), ...). Call init() again to get a new device. */
+export class DeviceLostError extends WebgradError {
+  constructor(readonly reason: string, detail: string) {
+    super(`WebGPU device lost (${reason}): ${detail}. Call init() to acquire a new device.`);
+  }
+}
+
+/** A GPU validation or out-of-memory error captured while running an op. */
+export class GPUExecutionError extends WebgradError {}
+
+/** backward() was called on a graph whose saved tensors were already freed, or without a gradient. */
+export class AutogradError extends WebgradError {}

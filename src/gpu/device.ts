@@ -1,0 +1,186 @@
+// Device acquisition for browsers (navigator.gpu) and Node (the `webgpu` package, Dawn).
+// In Node, the Vulkan driver is chosen here: the system default first (a real GPU when there
+// is one), then Mesa lavapipe, then SwiftShader, keeping the first that yields an adapter.
+import { WebGPUUnavailableError } from '../errors.ts';
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** Which Vulkan driver Node picked ('default', 'lavapipe', 'swiftshader'); 'browser' in a page. */
+  driver: string;
+  features: string[];
+  isFallbackAdapter: boolean;
+}
+
+export interface InitOptions {
+  /** Use this device instead of acquiring one (e.g. to share a device with other code). */
+  device?: GPUDevice;
+  powerPreference?: GPUPowerPreference;
+  /** Extra limits to request (clamped to what the adapter supports). */
+  requiredLimits?: Record<string, number>;
+  /** Node only: force a driver: 'default' | 'lavapipe' | 'swiftshader' (also WEBGRAD_ADAPTER). */
+  driver?: 'default' | 'lavapipe' | 'swiftshader';
+  /** Print the adapter that was picked (Node prints by default unless quiet). */
+  quiet?: boolean;
+}
+
+export interface Acquired {
+  device: GPUDevice;
+  adapter: GPUAdapter | null;
+  summary: AdapterSummary;
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+
+/** Limits webgrad's kernels want; each is clamped to the adapter's own maximum. */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'subgroups' as GPUFeatureName];
+
+export async function acquireDevice(opts: InitOptions = {}): Promise<Acquired> {
+  if (opts.device) {
+    return { device: opts.device, adapter: null, summary: summarize(null, 'external', opts.device) };
+  }
+  const { adapter, driver } = isNode ? await nodeAdapter(opts) : await browserAdapter(opts);
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) {
+    const max = (adapter.limits as unknown as Record<string, number>)[name];
+    if (typeof max === 'number') requiredLimits[name] = max;
+  }
+  for (const [name, v] of Object.entries(opts.requiredLimits ?? {})) {
+    const max = (adapter.limits as unknown as Record<string, number>)[name];
+    requiredLimits[name] = typeof max === 'number' ? Math.min(v, max) : v;
+  }
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ label: 'webgrad', requiredLimits, requiredFeatures });
+  } catch (e) {
+    throw new WebGPUUnavailableError(`webgrad: the adapter refused a device: ${(e as Error).message}`);
+  }
+  const summary = summarize(adapter, driver, device);
+  if (isNode && !opts.quiet && process.env.WEBGRAD_QUIET !== '1') {
+    process.stderr.write(`[webgrad] WebGPU adapter: ${describe(summary)}\n`);
+  }
+  return { device, adapter, summary };
+}
+
+export function describe(s: AdapterSummary): string {
+  const name = [s.vendor, s.architecture, s.device, s.description].filter(Boolean).join(' / ') || 'unknown';
+  return `${name} (driver: ${s.driver}${s.isFallbackAdapter ? ', fallback' : ''})`;
+}
+
+function summarize(adapter: GPUAdapter | null, driver: string, device: GPUDevice): AdapterSummary {
+  const info = (adapter?.info ?? (device as unknown as { adapterInfo?: GPUAdapterInfo }).adapterInfo) as GPUAdapterInfo | undefined;
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+    driver,
+    features: [...device.features].sort(),
+    isFallbackAdapter: Boolean((info as unknown as { isFallbackAdapter?: boolean })?.isFallbackAdapter),
+  };
+}
+
+async function browserAdapter(opts: InitOptions): Promise<{ adapter: GPUAdapter; driver: string }> {
+  const gpu = (globalThis as { navigator?: Navigator }).navigator?.gpu;
+  if (!gpu) {
+    throw new WebGPUUnavailableError(
+      'webgrad: navigator.gpu is missing. WebGPU needs a secure context (https:// or http://127.0.0.1 / localhost, ' +
+        'never data: URLs) and a browser with WebGPU (Chrome/Edge 113+, or Chromium started with --enable-unsafe-webgpu).',
+    );
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new WebGPUUnavailableError(
+      'webgrad: navigator.gpu.requestAdapter() returned null: the browser has WebGPU but no usable GPU. ' +
+        'Enable hardware acceleration, or start Chromium with --enable-unsafe-webgpu (software rendering uses SwiftShader).',
+    );
+  }
+  return { adapter, driver: 'browser' };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node: Dawn through the `webgpu` package, loaded lazily so browser bundles never include it.
+
+const LAVAPIPE_ICDS = ['/usr/share/vulkan/icd.d/lvp_icd.json', '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json', '/usr/share/vulkan/icd.d/lvp_icd.aarch64.json'];
+const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json'];
+
+type DawnModule = { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+// Dawn instances must outlive their devices; keep every one we create.
+const dawnInstances: GPU[] = [];
+
+async function loadDawn(): Promise<DawnModule> {
+  const name = 'webgpu';
+  try {
+    return (await import(/* @vite-ignore */ name)) as DawnModule;
+  } catch (e) {
+    throw new WebGPUUnavailableError(
+      `webgrad: could not load the 'webgpu' package (Dawn for Node): ${(e as Error).message}. Install it with 'npm install webgpu'.`,
+    );
+  }
+}
+
+async function nodeAdapter(opts: InitOptions): Promise<{ adapter: GPUAdapter; driver: string }> {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  process.env.XDG_RUNTIME_DIR ??= os.tmpdir();
+  const dawn = await loadDawn();
+  Object.assign(globalThis, dawn.globals);
+  const firstExisting = (paths: string[]) => paths.find((p) => fs.existsSync(p));
+  const userIcd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
+  const forced = opts.driver ?? (process.env.WEBGRAD_ADAPTER as InitOptions['driver']);
+
+  const candidates: { driver: string; icd: string | undefined }[] = [];
+  const lvp = firstExisting(LAVAPIPE_ICDS);
+  const swr = firstExisting(SWIFTSHADER_ICDS);
+  if (forced === 'lavapipe' || forced === 'swiftshader') {
+    const icd = forced === 'lavapipe' ? lvp : swr;
+    if (!icd) throw new WebGPUUnavailableError(`webgrad: driver '${forced}' was requested but its Vulkan ICD file is not installed (${forced === 'lavapipe' ? 'apt-get install -t bookworm-backports mesa-vulkan-drivers' : 'apt-get install chromium'}).`);
+    candidates.push({ driver: forced, icd });
+  } else if (userIcd) {
+    candidates.push({ driver: `VK_ICD_FILENAMES=${userIcd}`, icd: userIcd });
+  } else {
+    candidates.push({ driver: 'default', icd: undefined });
+    if (lvp) candidates.push({ driver: 'lavapipe', icd: lvp });
+    if (swr) candidates.push({ driver: 'swiftshader', icd: swr });
+  }
+
+  const tried: string[] = [];
+  let fallback: { adapter: GPUAdapter; driver: string } | null = null;
+  for (const c of candidates) {
+    if (c.icd) process.env.VK_ICD_FILENAMES = c.icd;
+    const gpu = dawn.create([]);
+    dawnInstances.push(gpu);
+    const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+    if (!adapter) {
+      tried.push(`${c.driver}: no adapter`);
+      continue;
+    }
+    const text = `${adapter.info.vendor} ${adapter.info.architecture} ${adapter.info.description}`.toLowerCase();
+    // The default loader may land on SwiftShader when lavapipe is also present; lavapipe is
+    // several times faster on CPUs, so keep looking before settling for it.
+    if (c.driver === 'default' && text.includes('swiftshader') && lvp && !forced) {
+      fallback ??= { adapter, driver: 'swiftshader' };
+      continue;
+    }
+    const driver = c.driver === 'default' && text.includes('llvmpipe') ? 'lavapipe' : c.driver;
+    return { adapter, driver };
+  }
+  if (fallback) return fallback;
+  throw new WebGPUUnavailableError(
+    `webgrad: no WebGPU adapter in Node (tried ${tried.join('; ') || 'nothing'}). Dawn needs a Vulkan driver: ` +
+      'on Debian run `npm run setup` (installs Mesa 25 lavapipe from bookworm-backports and Chromium, whose ' +
+      'SwiftShader also works), or point VK_ICD_FILENAMES at a Vulkan ICD json. Mesa 22 lavapipe is too old for Dawn.',
+  );
+}

@@ -1,0 +1,227 @@
+// The runtime owns one device and everything made from it: the buffer pool, the pipeline
+// cache and the shared command encoder. Kernels are recorded into one compute pass and
+// submitted together on flush (a readback or an explicit flush()), never once per kernel.
+import { DeviceLostError, GPUExecutionError } from '../errors.ts';
+import type { AdapterSummary } from './device.ts';
+import { PipelineCache, type KernelKey } from './pipelines.ts';
+import { BufferPool } from './pool.ts';
+
+export type Grid = readonly [number, number?, number?];
+
+export interface RuntimeStats {
+  dispatches: number;
+  submits: number;
+  uploads: number;
+  readbacks: number;
+  bindGroups: number;
+}
+
+const UNIFORM_CHUNK = 64 * 1024;
+
+export class Runtime {
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  readonly stats: RuntimeStats = { dispatches: 0, submits: 0, uploads: 0, readbacks: 0, bindGroups: 0 };
+  lost: DeviceLostError | null = null;
+  /** Uncaptured GPU errors since the last readback; surfaced by the next read. */
+  readonly gpuErrors: string[] = [];
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private readonly uniformAlign: number;
+  private readonly uniformChunks: { buffer: GPUBuffer; cpu: Uint8Array<ArrayBuffer> }[] = [];
+  private uniformChunk = 0;
+  private uniformOffset = 0;
+  private readonly readbackFree = new Map<number, GPUBuffer[]>();
+  private destroyed = false;
+  private placeholders: Partial<Record<'read' | 'rw', GPUBuffer>> = {};
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterSummary,
+  ) {
+    this.pool = new BufferPool(device);
+    this.pipelines = new PipelineCache(device);
+    this.uniformAlign = Math.max(16, device.limits.minUniformBufferOffsetAlignment);
+    device.lost.then((info) => {
+      if (!this.lost) this.lost = new DeviceLostError(String(info.reason ?? 'unknown'), info.message || 'no message');
+    });
+    device.addEventListener('uncapturederror', (ev) => {
+      this.gpuErrors.push((ev as GPUUncapturedErrorEvent).error.message);
+    });
+  }
+
+  /** A small buffer to fill a binding that a kernel variant does not use. */
+  placeholder(kind: 'read' | 'rw'): GPUBuffer {
+    return (this.placeholders[kind] ??= this.device.createBuffer({
+      label: `webgrad:unused-${kind}-binding`,
+      size: 16,
+      usage: GPUBufferUsage.STORAGE,
+    }));
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  assertAlive(op: string): void {
+    if (this.lost) throw new DeviceLostError(this.lost.reason, `${op} cannot run: ${this.lost.message}`);
+    if (this.destroyed) throw new DeviceLostError('destroyed', `${op} cannot run: the runtime was destroyed`);
+  }
+
+  private ensurePass(): GPUComputePassEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'webgrad:step' });
+    if (!this.pass) this.pass = this.encoder.beginComputePass({ label: 'webgrad:pass' });
+    return this.pass;
+  }
+
+  private ensureEncoderNoPass(): GPUCommandEncoder {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'webgrad:step' });
+    return this.encoder;
+  }
+
+  /** Reserve an aligned slot in the uniform arena, copy `params` there and return its binding. */
+  private uniform(params: ArrayBufferView): GPUBufferBinding {
+    const size = Math.max(16, Math.ceil(params.byteLength / 16) * 16);
+    if (this.uniformOffset + size > UNIFORM_CHUNK) {
+      this.uniformChunk++;
+      this.uniformOffset = 0;
+    }
+    if (this.uniformChunk >= this.uniformChunks.length) {
+      this.uniformChunks.push({
+        buffer: this.device.createBuffer({
+          label: `webgrad:uniforms#${this.uniformChunks.length}`,
+          size: UNIFORM_CHUNK,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        }),
+        cpu: new Uint8Array(UNIFORM_CHUNK),
+      });
+    }
+    const chunk = this.uniformChunks[this.uniformChunk];
+    const offset = this.uniformOffset;
+    chunk.cpu.set(new Uint8Array(params.buffer as ArrayBuffer, params.byteOffset, params.byteLength), offset);
+    this.uniformOffset = Math.ceil((offset + size) / this.uniformAlign) * this.uniformAlign;
+    return { buffer: chunk.buffer, offset, size };
+  }
+
+  /**
+   * Record one kernel launch. `buffers` are bound after the uniform (binding 0) in order.
+   * The grid is given in workgroups; callers split grids larger than the device limit.
+   */
+  dispatch(key: KernelKey, params: ArrayBufferView, buffers: readonly GPUBuffer[], grid: Grid, label: string): void {
+    this.assertAlive(label);
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    const [x, y = 1, z = 1] = grid;
+    if (x > max || y > max || z > max) {
+      throw new GPUExecutionError(`${label}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds maxComputeWorkgroupsPerDimension (${max})`);
+    }
+    if (x === 0 || y === 0 || z === 0) return;
+    const kernel = this.pipelines.get(key);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.uniform(params) }];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const bindGroup = this.device.createBindGroup({ label, layout: kernel.layout, entries });
+    this.stats.bindGroups++;
+    const pass = this.ensurePass();
+    pass.setPipeline(kernel.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.stats.dispatches++;
+  }
+
+  /** Record a buffer-to-buffer copy in order with the kernels. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.assertAlive('copy');
+    if (bytes === 0) return;
+    this.ensureEncoderNoPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Upload host data into a buffer that no unsubmitted command references (fresh from the pool). */
+  upload(buf: GPUBuffer, data: ArrayBufferView): void {
+    this.assertAlive('upload');
+    const bytes = Math.ceil(data.byteLength / 4) * 4;
+    if (bytes === data.byteLength) {
+      this.device.queue.writeBuffer(buf, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    } else {
+      const padded = new Uint8Array(bytes);
+      padded.set(new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength));
+      this.device.queue.writeBuffer(buf, 0, padded);
+    }
+    this.stats.uploads++;
+  }
+
+  /** Submit everything recorded so far (one submission). */
+  flush(): void {
+    if (this.lost || this.destroyed) return;
+    if (this.encoder) {
+      if (this.pass) {
+        this.pass.end();
+        this.pass = null;
+      }
+      for (let i = 0; i <= this.uniformChunk && i < this.uniformChunks.length; i++) {
+        const c = this.uniformChunks[i];
+        const used = i < this.uniformChunk ? UNIFORM_CHUNK : this.uniformOffset;
+        if (used > 0) this.device.queue.writeBuffer(c.buffer, 0, c.cpu, 0, used);
+      }
+      this.device.queue.submit([this.encoder.finish({ label: 'webgrad:step' })]);
+      this.encoder = null;
+      this.uniformChunk = 0;
+      this.uniformOffset = 0;
+      this.stats.submits++;
+    }
+    this.pool.onSubmitted();
+  }
+
+  /** Copy `bytes` from `src` to the host. Flushes, waits for the GPU and surfaces GPU errors. */
+  async read(src: GPUBuffer, bytes: number, label: string): Promise<ArrayBuffer> {
+    this.assertAlive(label);
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const free = this.readbackFree.get(size);
+    const staging =
+      free?.pop() ??
+      this.device.createBuffer({ label: `webgrad:readback(${size})`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    if (bytes > 0) this.ensureEncoderNoPass().copyBufferToBuffer(src, 0, staging, 0, size);
+    this.flush();
+    this.stats.readbacks++;
+    await this.pipelines.check();
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      this.assertAlive(label);
+      throw new GPUExecutionError(`${label}: readback failed: ${(e as Error).message}`);
+    }
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    let list = this.readbackFree.get(size);
+    if (!list) this.readbackFree.set(size, (list = []));
+    list.push(staging);
+    this.throwGpuErrors(label);
+    return out;
+  }
+
+  /** Wait until all submitted work is done (flushes first). */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.pipelines.check();
+    await this.device.queue.onSubmittedWorkDone();
+    this.assertAlive('sync');
+    this.throwGpuErrors('sync');
+  }
+
+  private throwGpuErrors(label: string): void {
+    if (this.gpuErrors.length) {
+      const msgs = this.gpuErrors.splice(0);
+      throw new GPUExecutionError(`${label}: the GPU reported ${msgs.length} error(s):\n${msgs.join('\n')}`);
+    }
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.pool.releaseAll();
+    for (const c of this.uniformChunks) c.buffer.destroy();
+    for (const l of this.readbackFree.values()) for (const b of l) b.destroy();
+    this.readbackFree.clear();
+  }
+}

@@ -1,0 +1,23 @@
+// webgrad public API.
+import './ops/methods.ts';
+
+export { init, flush, sync, noGrad, isGradEnabled, adapterInfo } from './context.ts';
+export type { AdapterSummary, InitOptions } from './gpu/device.ts';
+export { Tensor, tensor, zeros, ones, full, empty, type DType, type TensorOptions } from './tensor.ts';
+export { randn, rand, randint, Rng, type RandomOptions } from './random.ts';
+export { tidy, keep, memory, releasePool, liveTensors, type MemoryInfo } from './memory.ts';
+export { backward, type BackwardOptions } from './autograd/backward.ts';
+export {
+  add, sub, mul, div, maximum, neg, exp, log, sqrt, square, tanh, relu, sigmoid, abs, type Operand,
+} from './ops/elementwise.ts';
+export { sum, mean, max, argmax, type ReduceOptions } from './ops/reduce.ts';
+export { matmul } from './ops/matmul.ts';
+export { linear, type Activation } from './ops/linear.ts';
+export { reshape, transpose, permute } from './ops/shape.ts';
+export { softmax, logSoftmax } from './ops/softmax.ts';
+export { softmaxCrossEntropy, mseLoss, type MseOptions } from './ops/loss.ts';
+export { OPS, type OpName } from './ops/registry.ts';
+export { defineOp, apply, type OpDef } from './ops/op.ts';
+export { runtime } from './context.ts';
+export * from './errors.ts';
+export { sizeOf, broadcastShapes, type Shape, type NestedArray } from './shape.ts';

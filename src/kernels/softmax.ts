@@ -1,0 +1,77 @@
+// Launchers for shaders/softmax.wgsl.
+import { empty, type Tensor } from '../tensor.ts';
+import type { BindingKind } from '../gpu/pipelines.ts';
+import { ParamWriter, grid1d } from './launch.ts';
+
+const WG = 64;
+const BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'rw', 'rw'];
+
+function params(rows: number, cols: number): Uint8Array {
+  return new ParamWriter().u32(rows).u32(cols).f32(rows ? 1 / rows : 0).u32(0).done();
+}
+
+function rowsCols(x: Tensor): [number, number] {
+  const cols = x.shape[x.rank - 1] ?? 1;
+  return [cols ? x.size / cols : 0, cols];
+}
+
+/** softmax / log-softmax along the last axis. */
+export function softmaxKernel(x: Tensor, log: boolean): Tensor {
+  const rt = x.runtime;
+  const [rows, cols] = rowsCols(x);
+  const out = empty(x.shape, 'f32', log ? 'logSoftmax' : 'softmax');
+  rt.dispatch(
+    { shader: 'softmax', entry: 'softmax', defines: { LOG: log, LABELS_INT: false }, constants: { WG }, bindings: BINDINGS },
+    params(rows, cols),
+    [x.buffer('softmax'), rt.placeholder('read'), out.buffer('softmax'), rt.placeholder('rw')],
+    grid1d(rt, rows, 1),
+    `${log ? 'logSoftmax' : 'softmax'}.forward`,
+  );
+  return out;
+}
+
+/** Gradient of softmax (y = probabilities) or log-softmax (y = log-probabilities). */
+export function softmaxGradKernel(y: Tensor, g: Tensor, log: boolean): Tensor {
+  const rt = y.runtime;
+  const [rows, cols] = rowsCols(y);
+  const out = empty(y.shape, 'f32', 'softmax.grad');
+  rt.dispatch(
+    { shader: 'softmax', entry: 'softmax_backward', defines: { LOG: log, LABELS_INT: false }, constants: { WG }, bindings: BINDINGS },
+    params(rows, cols),
+    [y.buffer('softmax'), g.buffer('softmax'), out.buffer('softmax'), rt.placeholder('rw')],
+    grid1d(rt, rows, 1),
+    `${log ? 'logSoftmax' : 'softmax'}.backward`,
+  );
+  return out;
+}
+
+/** Fused softmax + cross-entropy: returns per-row losses [N] and probabilities [N, C]. */
+export function crossEntropyKernel(logits: Tensor, labels: Tensor): { rowLoss: Tensor; probs: Tensor } {
+  const rt = logits.runtime;
+  const [rows, cols] = logits.shape;
+  const probs = empty(logits.shape, 'f32', 'softmaxCrossEntropy.probs');
+  const rowLoss = empty([rows], 'f32', 'softmaxCrossEntropy.rowLoss');
+  rt.dispatch(
+    { shader: 'softmax', entry: 'ce_forward', defines: { LOG: false, LABELS_INT: labels.dtype === 'i32' }, constants: { WG }, bindings: BINDINGS },
+    params(rows, cols),
+    [logits.buffer('softmaxCrossEntropy'), labels.buffer('softmaxCrossEntropy'), probs.buffer('softmaxCrossEntropy'), rowLoss.buffer('softmaxCrossEntropy')],
+    grid1d(rt, rows, 1),
+    'softmaxCrossEntropy.forward',
+  );
+  return { rowLoss, probs };
+}
+
+/** dLogits = g * (p - onehot(labels)) / N, with g the (scalar) upstream gradient. */
+export function crossEntropyGradKernel(probs: Tensor, labels: Tensor, g: Tensor): Tensor {
+  const rt = probs.runtime;
+  const [rows, cols] = probs.shape;
+  const out = empty(probs.shape, 'f32', 'softmaxCrossEntropy.grad');
+  rt.dispatch(
+    { shader: 'softmax', entry: 'ce_backward', defines: { LOG: false, LABELS_INT: labels.dtype === 'i32' }, constants: { WG }, bindings: BINDINGS },
+    params(rows, cols),
+    [probs.buffer('softmaxCrossEntropy'), labels.buffer('softmaxCrossEntropy'), out.buffer('softmaxCrossEntropy'), g.buffer('softmaxCrossEntropy')],
+    grid1d(rt, rows, 1),
+    'softmaxCrossEntropy.backward',
+  );
+  return out;
+}

@@ -1,0 +1,171 @@
+// Elementwise ops: add, sub, mul, div (NumPy broadcasting, scalar operands), maximum, and the
+// unary maps. Forward and backward of each sit together; kernels are in shaders/elementwise.wgsl.
+import { broadcastShapes } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import { binaryKernel, unaryGradKernel, unaryKernel, type UnaryKind } from '../kernels/elementwise.ts';
+import { apply, defineOp } from './op.ts';
+import { sumTo } from './reduce-to.ts';
+import { ValueError } from '../errors.ts';
+
+type Pair = { a: Tensor; b: Tensor };
+
+export const addOp = defineOp<undefined, undefined>({
+  name: 'add',
+  arity: 2,
+  forward: ([a, b]) => ({ out: binaryKernel('add', a, b, broadcastShapes('add', a.shape, b.shape)), saved: undefined }),
+  backward: (g, _s, { inputs, needsGrad }) => [
+    needsGrad[0] ? sumTo(g, inputs[0].shape) : null,
+    needsGrad[1] ? sumTo(g, inputs[1].shape) : null,
+  ],
+});
+
+export const subOp = defineOp<undefined, undefined>({
+  name: 'sub',
+  arity: 2,
+  forward: ([a, b]) => ({ out: binaryKernel('sub', a, b, broadcastShapes('sub', a.shape, b.shape)), saved: undefined }),
+  backward: (g, _s, { inputs, needsGrad }) => [
+    needsGrad[0] ? sumTo(g, inputs[0].shape) : null,
+    needsGrad[1] ? reduceConsume(unaryKernel('neg', g), inputs[1].shape) : null,
+  ],
+});
+
+export const mulOp = defineOp<undefined, Pair>({
+  name: 'mul',
+  arity: 2,
+  forward: ([a, b]) => ({ out: binaryKernel('mul', a, b, broadcastShapes('mul', a.shape, b.shape)), saved: { a, b } }),
+  backward: (g, { a, b }, { inputs, needsGrad }) => [
+    needsGrad[0] ? reduceConsume(binaryKernel('mul', g, b, g.shape), inputs[0].shape) : null,
+    needsGrad[1] ? reduceConsume(binaryKernel('mul', g, a, g.shape), inputs[1].shape) : null,
+  ],
+});
+
+export const divOp = defineOp<undefined, Pair>({
+  name: 'div',
+  arity: 2,
+  forward: ([a, b]) => ({ out: binaryKernel('div', a, b, broadcastShapes('div', a.shape, b.shape)), saved: { a, b } }),
+  backward: (g, { a, b }, { inputs, needsGrad }) => {
+    const ga = needsGrad[0] ? reduceConsume(binaryKernel('div', g, b, g.shape), inputs[0].shape) : null;
+    let gb: Tensor | null = null;
+    if (needsGrad[1]) {
+      // d(a/b)/db = -a / b^2, computed as -(g * a / b) / b to stay in range for small b.
+      const t1 = binaryKernel('mul', g, a, g.shape);
+      const t2 = binaryKernel('div', t1, b, g.shape);
+      const t3 = binaryKernel('div', t2, b, g.shape);
+      const t4 = unaryKernel('neg', t3);
+      [t1, t2, t3].forEach((t) => t.dispose());
+      gb = reduceConsume(t4, inputs[1].shape);
+    }
+    return [ga, gb];
+  },
+});
+
+/** max(a, b) elementwise; the gradient goes to a where a >= b (ties: to a), else to b. */
+export const maximumOp = defineOp<undefined, Pair>({
+  name: 'maximum',
+  arity: 2,
+  forward: ([a, b]) => ({ out: binaryKernel('maximum', a, b, broadcastShapes('maximum', a.shape, b.shape)), saved: { a, b } }),
+  backward: (g, { a, b }, { inputs, needsGrad }) => {
+    const aWins = binaryKernel('gt', a, b, g.shape); // 1 where a > b
+    const tie = binaryKernel('eq', a, b, g.shape);
+    const maskA = binaryKernel('add', aWins, tie, g.shape);
+    const ga = needsGrad[0] ? reduceConsume(binaryKernel('mul', g, maskA, g.shape), inputs[0].shape) : null;
+    let gb: Tensor | null = null;
+    if (needsGrad[1]) {
+      const maskB = unaryKernel('affine', maskA, -1, 1);
+      gb = reduceConsume(binaryKernel('mul', g, maskB, g.shape), inputs[1].shape);
+      maskB.dispose();
+    }
+    [aWins, tie, maskA].forEach((t) => t.dispose());
+    return [ga, gb];
+  },
+});
+
+function reduceConsume(t: Tensor, shape: readonly number[]): Tensor {
+  const r = sumTo(t, shape);
+  t.dispose();
+  return r;
+}
+
+/** out = alpha * x + beta: scalar operands of add/sub/mul/div without uploading a scalar. */
+export const affineOp = defineOp<{ alpha: number; beta: number }, undefined>({
+  name: 'affine',
+  arity: 1,
+  forward: ([x], { alpha, beta }) => ({ out: unaryKernel('affine', x, alpha, beta), saved: undefined }),
+  backward: (g, _s, { attrs }) => [unaryKernel('affine', g, attrs.alpha, 0)],
+});
+
+/** A unary op whose derivative is computed from its saved input or output (see the shader). */
+function unaryOp(kind: UnaryKind, savesOutput: boolean) {
+  return defineOp<undefined, { x: Tensor }>({
+    name: kind,
+    arity: 1,
+    forward: ([x]) => {
+      const out = unaryKernel(kind, x);
+      return { out, saved: { x: savesOutput ? out : x } };
+    },
+    backward: (g, { x }) => [unaryGradKernel(kind, x, g)],
+  });
+}
+
+export const negOp = unaryOp('neg', false);
+export const expOp = unaryOp('exp', true);
+export const logOp = unaryOp('log', false);
+export const sqrtOp = unaryOp('sqrt', true);
+export const squareOp = unaryOp('square', false);
+export const tanhOp = unaryOp('tanh', true);
+export const reluOp = unaryOp('relu', true);
+export const sigmoidOp = unaryOp('sigmoid', true);
+export const absOp = unaryOp('abs', false);
+
+// ------------------------------------------------------------------------ public functions
+
+export type Operand = Tensor | number;
+
+function checkScalar(op: string, s: number): number {
+  if (typeof s !== 'number' || Number.isNaN(s)) throw new ValueError(op, `scalar operand must be a number, got ${String(s)}`);
+  return s;
+}
+
+const affine = (x: Tensor, alpha: number, beta: number) => apply(affineOp, [x], { alpha, beta });
+
+export function add(a: Operand, b: Operand): Tensor {
+  if (typeof b === 'number') return affine(a as Tensor, 1, checkScalar('add', b));
+  if (typeof a === 'number') return affine(b, 1, checkScalar('add', a));
+  return apply(addOp, [a, b], undefined);
+}
+
+export function sub(a: Operand, b: Operand): Tensor {
+  if (typeof b === 'number') return affine(a as Tensor, 1, -checkScalar('sub', b));
+  if (typeof a === 'number') return affine(b, -1, checkScalar('sub', a));
+  return apply(subOp, [a, b], undefined);
+}
+
+export function mul(a: Operand, b: Operand): Tensor {
+  if (typeof b === 'number') return affine(a as Tensor, checkScalar('mul', b), 0);
+  if (typeof a === 'number') return affine(b, checkScalar('mul', a), 0);
+  return apply(mulOp, [a, b], undefined);
+}
+
+export function div(a: Operand, b: Operand): Tensor {
+  if (typeof b === 'number') return affine(a as Tensor, 1 / checkScalar('div', b), 0);
+  if (typeof a === 'number') {
+    const r = apply(recipOp, [b], undefined);
+    const out = affine(r, checkScalar('div', a), 0);
+    r.dispose();
+    return out;
+  }
+  return apply(divOp, [a, b], undefined);
+}
+
+export const recipOp = unaryOp('recip', true);
+
+export const maximum = (a: Tensor, b: Tensor): Tensor => apply(maximumOp, [a, b], undefined);
+export const neg = (x: Tensor): Tensor => apply(negOp, [x], undefined);
+export const exp = (x: Tensor): Tensor => apply(expOp, [x], undefined);
+export const log = (x: Tensor): Tensor => apply(logOp, [x], undefined);
+export const sqrt = (x: Tensor): Tensor => apply(sqrtOp, [x], undefined);
+export const square = (x: Tensor): Tensor => apply(squareOp, [x], undefined);
+export const tanh = (x: Tensor): Tensor => apply(tanhOp, [x], undefined);
+export const relu = (x: Tensor): Tensor => apply(reluOp, [x], undefined);
+export const sigmoid = (x: Tensor): Tensor => apply(sigmoidOp, [x], undefined);
+export const abs = (x: Tensor): Tensor => apply(absOp, [x], undefined);

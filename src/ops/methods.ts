@@ -1,0 +1,91 @@
+// PyTorch-style methods on Tensor (x.matmul(W).add(b).relu()), delegating to the op functions.
+// Installed here rather than in tensor.ts so the storage class does not import every op.
+import { backward, type BackwardOptions } from '../autograd/backward.ts';
+import { Tensor } from '../tensor.ts';
+import * as ew from './elementwise.ts';
+import { linear, type Activation } from './linear.ts';
+import { mseLoss, softmaxCrossEntropy, type MseOptions } from './loss.ts';
+import { matmul } from './matmul.ts';
+import { argmax, max, mean, sum, type ReduceOptions } from './reduce.ts';
+import { permute, reshape, transpose } from './shape.ts';
+import { logSoftmax, softmax } from './softmax.ts';
+
+declare module '../tensor.ts' {
+  interface Tensor {
+    add(other: ew.Operand): Tensor;
+    sub(other: ew.Operand): Tensor;
+    mul(other: ew.Operand): Tensor;
+    div(other: ew.Operand): Tensor;
+    maximum(other: Tensor): Tensor;
+    neg(): Tensor;
+    exp(): Tensor;
+    log(): Tensor;
+    sqrt(): Tensor;
+    square(): Tensor;
+    tanh(): Tensor;
+    relu(): Tensor;
+    sigmoid(): Tensor;
+    abs(): Tensor;
+    sum(opts?: ReduceOptions): Tensor;
+    mean(opts?: ReduceOptions): Tensor;
+    max(opts?: ReduceOptions): Tensor;
+    argmax(opts?: { axis?: number; keepDims?: boolean }): Tensor;
+    matmul(other: Tensor): Tensor;
+    linear(w: Tensor, b: Tensor, activation?: Activation): Tensor;
+    reshape(...shape: number[] | [readonly number[]]): Tensor;
+    transpose(dim0?: number, dim1?: number): Tensor;
+    permute(...perm: number[]): Tensor;
+    readonly T: Tensor;
+    softmax(axis?: number): Tensor;
+    logSoftmax(axis?: number): Tensor;
+    softmaxCrossEntropy(labels: Tensor): Tensor;
+    mseLoss(target: Tensor, opts?: MseOptions): Tensor;
+    /** Compute gradients of this tensor w.r.t. every leaf that requires grad. */
+    backward(grad?: Tensor, opts?: BackwardOptions): void;
+    /** A tensor sharing this one's data, cut from the graph (requiresGrad false). */
+    detach(): Tensor;
+    /** Keep this non-leaf tensor's gradient in .grad during backward(). */
+    retainGrad(): Tensor;
+    /** Dispose and clear .grad. */
+    zeroGrad(): void;
+  }
+}
+
+const P = Tensor.prototype;
+P.add = function (o) { return ew.add(this, o); };
+P.sub = function (o) { return ew.sub(this, o); };
+P.mul = function (o) { return ew.mul(this, o); };
+P.div = function (o) { return ew.div(this, o); };
+P.maximum = function (o) { return ew.maximum(this, o); };
+P.neg = function () { return ew.neg(this); };
+P.exp = function () { return ew.exp(this); };
+P.log = function () { return ew.log(this); };
+P.sqrt = function () { return ew.sqrt(this); };
+P.square = function () { return ew.square(this); };
+P.tanh = function () { return ew.tanh(this); };
+P.relu = function () { return ew.relu(this); };
+P.sigmoid = function () { return ew.sigmoid(this); };
+P.abs = function () { return ew.abs(this); };
+P.sum = function (o) { return sum(this, o); };
+P.mean = function (o) { return mean(this, o); };
+P.max = function (o) { return max(this, o); };
+P.argmax = function (o) { return argmax(this, o); };
+P.matmul = function (o) { return matmul(this, o); };
+P.linear = function (w, b, act) { return linear(this, w, b, act); };
+P.reshape = function (...shape) {
+  const s = (Array.isArray(shape[0]) ? shape[0] : shape) as number[];
+  return reshape(this, s);
+};
+P.transpose = function (a, b) { return transpose(this, a, b); };
+P.permute = function (...perm) { return permute(this, perm); };
+Object.defineProperty(P, 'T', {
+  get(this: Tensor) { return transpose(this); },
+});
+P.softmax = function (axis) { return softmax(this, axis); };
+P.logSoftmax = function (axis) { return logSoftmax(this, axis); };
+P.softmaxCrossEntropy = function (labels) { return softmaxCrossEntropy(this, labels); };
+P.mseLoss = function (target, opts) { return mseLoss(this, target, opts); };
+P.backward = function (grad, opts) { backward(this, grad, opts); };
+P.detach = function () { return this.share(this.shape); };
+P.retainGrad = function () { this.retainsGrad = true; return this; };
+P.zeroGrad = function () { this.grad?.dispose(); this.grad = null; };

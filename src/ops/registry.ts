@@ -1,0 +1,49 @@
+// The op table. Every differentiable op is listed here; each entry is an OpDef whose forward
+// and backward are required members, so an op without a backward does not compile. The
+// gradient-check suite iterates this table, so a new op without a check case fails CI.
+import type { OpDef } from './op.ts';
+import {
+  absOp, addOp, affineOp, divOp, expOp, logOp, maximumOp, mulOp, negOp, recipOp, reluOp, sigmoidOp, sqrtOp, squareOp, subOp, tanhOp,
+} from './elementwise.ts';
+import { linearOp } from './linear.ts';
+import { softmaxCrossEntropyOp } from './loss.ts';
+import { matmulOp } from './matmul.ts';
+import { maxOp, meanOp, sumOp } from './reduce.ts';
+import { permuteOp, reshapeOp } from './shape.ts';
+import { logSoftmaxOp, softmaxOp } from './softmax.ts';
+
+export const OPS = {
+  add: addOp,
+  sub: subOp,
+  mul: mulOp,
+  div: divOp,
+  maximum: maximumOp,
+  affine: affineOp,
+  neg: negOp,
+  exp: expOp,
+  log: logOp,
+  sqrt: sqrtOp,
+  square: squareOp,
+  tanh: tanhOp,
+  relu: reluOp,
+  sigmoid: sigmoidOp,
+  abs: absOp,
+  recip: recipOp,
+  sum: sumOp,
+  mean: meanOp,
+  max: maxOp,
+  reshape: reshapeOp,
+  permute: permuteOp,
+  matmul: matmulOp,
+  linear: linearOp,
+  softmax: softmaxOp,
+  logSoftmax: logSoftmaxOp,
+  softmaxCrossEntropy: softmaxCrossEntropyOp,
+} as const satisfies { readonly [name: string]: OpDef<any, any> };
+
+export type OpName = keyof typeof OPS;
+
+// Each entry's key must equal its op's name (checked at module load: a mismatch is a bug).
+for (const [key, op] of Object.entries(OPS)) {
+  if (op.name !== key) throw new Error(`op table: key '${key}' holds op '${op.name}'`);
+}

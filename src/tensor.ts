@@ -1,0 +1,214 @@
+// Tensor: a shape, a dtype and a reference-counted GPU buffer. Methods that compute
+// (add, matmul, ...) are installed from src/ops/methods.ts so this file stays about storage.
+import { runtime } from './context.ts';
+import { DTypeError, DisposedTensorError, ShapeError, ValueError, fmtShape } from './errors.ts';
+import type { Runtime } from './gpu/runtime.ts';
+import { trackTensor, untrackTensor } from './memory.ts';
+import { checkShape, flatten, inferShape, sizeOf, unflatten, type NestedArray, type Shape } from './shape.ts';
+import type { GraphNode } from './autograd/graph.ts';
+
+export type DType = 'f32' | 'i32';
+export type TypedArrayFor<D extends DType> = D extends 'i32' ? Int32Array : Float32Array;
+
+/** A GPU buffer shared by tensor handles (reshape views, tensors saved for backward). */
+export class Storage {
+  refs = 1;
+  constructor(
+    readonly rt: Runtime,
+    readonly buffer: GPUBuffer,
+    readonly bytes: number,
+  ) {}
+  retain(): this {
+    this.refs++;
+    return this;
+  }
+  release(): void {
+    if (--this.refs === 0 && !this.rt.lost) this.rt.pool.release(this.buffer);
+  }
+}
+
+// Safety net: a tensor dropped without dispose() gives its buffer back when collected.
+const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
+
+let nextId = 1;
+
+export interface TensorOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+  label?: string;
+}
+
+export class Tensor {
+  readonly __isTensor = true;
+  readonly id = nextId++;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  requiresGrad: boolean;
+  /** Accumulated gradient (same shape as the tensor), set by backward(). */
+  grad: Tensor | null = null;
+  /** The graph node that produced this tensor, when it was recorded for autograd. */
+  gradFn: GraphNode | null = null;
+  label: string;
+  private storage: Storage | null;
+  /** For i32 tensors made from host data: [min, max], so label checks need no readback. */
+  intRange: [number, number] | null = null;
+  /** Whether backward() stores this (non-leaf) tensor's gradient in .grad. */
+  retainsGrad = false;
+  /** Internal handles are saved for backward; they are not counted in tidy() scopes. */
+  readonly internal: boolean;
+
+  constructor(storage: Storage, shape: Shape, dtype: DType, opts: { requiresGrad?: boolean; label?: string; internal?: boolean } = {}) {
+    this.storage = storage;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtype;
+    this.requiresGrad = opts.requiresGrad ?? false;
+    this.label = opts.label ?? '';
+    this.internal = opts.internal ?? false;
+    finalizer.register(this, storage, this);
+    trackTensor(this, this.internal);
+  }
+
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  get rank(): number {
+    return this.shape.length;
+  }
+  get disposed(): boolean {
+    return this.storage === null;
+  }
+  get runtime(): Runtime {
+    return this.live('runtime').rt;
+  }
+
+  /** The GPU buffer. Throws DisposedTensorError when the tensor was disposed. */
+  buffer(op = 'buffer'): GPUBuffer {
+    return this.live(op).buffer;
+  }
+
+  /** The shared storage (for views such as reshape). */
+  storageFor(op: string): Storage {
+    return this.live(op);
+  }
+
+  private live(op: string): Storage {
+    if (!this.storage) throw new DisposedTensorError(op, this.describe());
+    return this.storage;
+  }
+
+  describe(): string {
+    return `${this.label || 'tensor'}#${this.id} ${fmtShape(this.shape)} ${this.dtype}`;
+  }
+
+  /** Release the GPU memory now. Safe to call twice. Does not free `grad`. */
+  dispose(): void {
+    if (!this.storage) return;
+    finalizer.unregister(this);
+    this.storage.release();
+    this.storage = null;
+    untrackTensor(this, this.internal);
+  }
+
+  [Symbol.dispose ?? Symbol.for('Symbol.dispose')](): void {
+    this.dispose();
+  }
+
+  /** Read the values back (async: flushes pending GPU work first). */
+  async data(): Promise<TypedArrayFor<this['dtype']>> {
+    const s = this.live('data');
+    const bytes = this.size * 4;
+    const raw = await s.rt.read(s.buffer, bytes, `data(${this.describe()})`);
+    return (this.dtype === 'i32' ? new Int32Array(raw) : new Float32Array(raw)) as TypedArrayFor<this['dtype']>;
+  }
+
+  /** Read back as nested arrays matching the shape (a number for a 0-d tensor). */
+  async toArray(): Promise<NestedArray> {
+    return unflatten(await this.data(), this.shape);
+  }
+
+  /** Read back a one-element tensor as a number. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new ShapeError('item', [this.shape], 'expected a tensor with exactly one element');
+    return (await this.data())[0];
+  }
+
+  /** A new handle sharing this tensor's storage (used for views and saved tensors). */
+  share(shape: Shape, opts: { internal?: boolean; label?: string } = {}): Tensor {
+    const s = this.live('share').retain();
+    const t = new Tensor(s, shape, this.dtype, { internal: opts.internal, label: opts.label ?? this.label });
+    t.intRange = this.intRange;
+    return t;
+  }
+
+  toString(): string {
+    return `Tensor(${this.describe()}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+// ----------------------------------------------------------------------------- creation
+
+/** Allocate an uninitialised tensor (kernels write every element). */
+export function empty(shape: Shape, dtype: DType = 'f32', label = 'tensor'): Tensor {
+  const rt = runtime();
+  checkShape(label, shape);
+  const bytes = sizeOf(shape) * 4;
+  const buf = rt.pool.acquire(Math.max(bytes, 4), `webgrad:${label}`);
+  return new Tensor(new Storage(rt, buf, bytes), shape, dtype, { label });
+}
+
+type Data = NestedArray | Float32Array | Int32Array | Uint8Array | number[];
+
+/** Create a tensor from nested arrays, or from a flat (typed) array plus `shape`. */
+export function tensor(data: Data, opts: TensorOptions & { shape?: Shape } = {}): Tensor {
+  let values: ArrayLike<number>;
+  let shape: number[];
+  if (ArrayBuffer.isView(data)) {
+    values = data as ArrayLike<number>;
+    shape = opts.shape ? checkShape('tensor', opts.shape) : [values.length];
+  } else if (opts.shape && Array.isArray(data) && data.every((x) => typeof x === 'number')) {
+    values = data as number[];
+    shape = checkShape('tensor', opts.shape);
+  } else {
+    shape = inferShape('tensor', data as NestedArray);
+    values = flatten(data as NestedArray);
+    if (opts.shape && sizeOf(opts.shape) === values.length) shape = checkShape('tensor', opts.shape);
+  }
+  if (values.length !== sizeOf(shape)) {
+    throw new ShapeError('tensor', [shape], `${values.length} values do not fill shape ${fmtShape(shape)} (${sizeOf(shape)} elements)`);
+  }
+  const dtype: DType = opts.dtype ?? (data instanceof Int32Array ? 'i32' : 'f32');
+  if (dtype !== 'f32' && dtype !== 'i32') throw new DTypeError('tensor', `dtype must be 'f32' or 'i32', got '${String(dtype)}'`);
+  let host: Float32Array | Int32Array;
+  if (dtype === 'i32') {
+    host = values instanceof Int32Array ? values : Int32Array.from(values);
+    if (!(values instanceof Int32Array)) {
+      for (let i = 0; i < values.length; i++) {
+        if (!Number.isInteger(values[i])) throw new ValueError('tensor', `i32 tensor got non-integer value ${values[i]} at flat index ${i}`);
+      }
+    }
+  } else {
+    host = values instanceof Float32Array ? values : Float32Array.from(values);
+  }
+  const t = empty(shape, dtype, opts.label ?? 'tensor');
+  if (host.length) runtime().upload(t.buffer('tensor'), host);
+  if (dtype === 'i32') {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < host.length; i++) {
+      lo = Math.min(lo, host[i]);
+      hi = Math.max(hi, host[i]);
+    }
+    t.intRange = host.length ? [lo, hi] : null;
+  }
+  t.requiresGrad = opts.requiresGrad ?? false;
+  return t;
+}
+
+export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
+  const n = sizeOf(checkShape('full', shape));
+  const host = opts.dtype === 'i32' ? new Int32Array(n).fill(value) : new Float32Array(n).fill(value);
+  return tensor(host, { ...opts, shape });
+}
+
+export const zeros = (shape: Shape, opts: TensorOptions = {}): Tensor => full(shape, 0, opts);
+export const ones = (shape: Shape, opts: TensorOptions = {}): Tensor => full(shape, 1, opts);
