@@ -1,6 +1,6 @@
 // Process-wide state: the current runtime, the scope stack used by tidy(), and whether
 // operations are being recorded for autograd.
-import { WebGPUUnavailableError } from './errors.ts';
+import { DeviceLostError, WebGPUUnavailableError } from './errors.ts';
 import { acquireDevice, type AdapterSummary, type InitOptions } from './gpu/device.ts';
 import { Runtime } from './gpu/runtime.ts';
 
@@ -9,12 +9,19 @@ let pending: Promise<Runtime> | null = null;
 
 /** Acquire a WebGPU device (navigator.gpu in browsers, Dawn in Node). Safe to call repeatedly. */
 export async function init(opts: InitOptions = {}): Promise<AdapterSummary> {
-  if (current && !current.lost && !opts.device && !opts.requiredLimits && !opts.driver) return current.adapter;
+  const reuse = !opts.device && !opts.requiredLimits && !opts.driver && !opts.limits && opts.debug === undefined &&
+    opts.checkNumerics === undefined && opts.memoryBudget === undefined;
+  if (current && !current.lost && reuse) return current.adapter;
   if (pending && !opts.device) return (await pending).adapter;
   pending = (async () => {
     const { device, summary } = await acquireDevice(opts);
     current?.destroy();
-    current = new Runtime(device, summary);
+    current = new Runtime(device, summary, {
+      limits: opts.limits,
+      debug: opts.debug,
+      checkNumerics: opts.checkNumerics,
+      memoryBudget: opts.memoryBudget,
+    });
     return current;
   })();
   try {
@@ -28,11 +35,19 @@ export function runtime(): Runtime {
   if (!current) {
     throw new WebGPUUnavailableError('webgrad: no device yet. Call `await init()` before creating tensors.');
   }
+  if (current.lost) {
+    throw new DeviceLostError(current.lost.reason, `${current.lost.message}; no new work can be recorded`);
+  }
   return current;
 }
 
 export function hasRuntime(): boolean {
   return current !== null;
+}
+
+/** The current runtime even when its device was lost (for recovery code); null before init(). */
+export function currentRuntime(): Runtime | null {
+  return current;
 }
 
 /** Submit all recorded GPU work now (reads flush automatically). */

@@ -69,3 +69,24 @@ export class GPUExecutionError extends WebgradError {}
 
 /** backward() was called on a graph whose saved tensors were already freed, or without a gradient. */
 export class AutogradError extends WebgradError {}
+
+/** A tensor or dispatch exceeds a device limit (buffer binding size, workgroups per dimension). */
+export class LimitError extends WebgradError {
+  constructor(readonly op: string, detail: string) {
+    super(`${op}: ${detail}`);
+  }
+}
+
+/** GPU memory could not be allocated (or the configured memory budget is exhausted). */
+export class OutOfMemoryError extends WebgradError {
+  constructor(readonly requestedBytes: number, detail: string) {
+    super(`out of GPU memory: could not allocate ${requestedBytes} bytes; ${detail}`);
+  }
+}
+
+/** checkNumerics found NaN or Inf; the message names the first op that produced one. */
+export class NumericsError extends WebgradError {
+  constructor(readonly op: string, detail: string) {
+    super(`checkNumerics: ${detail}`);
+  }
+}

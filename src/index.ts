@@ -21,3 +21,5 @@ export { defineOp, apply, type OpDef } from './ops/op.ts';
 export { runtime } from './context.ts';
 export * from './errors.ts';
 export { sizeOf, broadcastShapes, type Shape, type NestedArray } from './shape.ts';
+export { snapshot, restore, deviceLost, type HostCopy } from './recovery.ts';
+export type { LeakGroup } from './memory.ts';

@@ -115,7 +115,36 @@ export interface MemoryInfo {
   buffersReused: number;
 }
 
-export function memory(): MemoryInfo {
+export interface LeakGroup {
+  /** The op or constructor that created the tensors (their label). */
+  label: string;
+  /** The user call site (debug mode: init({ debug: true })), else ''. */
+  site: string;
+  count: number;
+  bytes: number;
+}
+
+/**
+ * Memory statistics. With { verbose: true }, `groups` lists live tensors grouped by the op and
+ * call site that created them, largest first, to find a leak.
+ */
+export function memory(opts: { verbose: true }): MemoryInfo & { groups: LeakGroup[] };
+export function memory(opts?: { verbose?: boolean }): MemoryInfo;
+export function memory(opts: { verbose?: boolean } = {}): MemoryInfo & { groups?: LeakGroup[] } {
+  const info = memoryInfo();
+  if (!opts.verbose) return info;
+  const groups = new Map<string, LeakGroup>();
+  for (const t of live) {
+    const key = `${t.label}\u0000${t.createdAt}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { label: t.label || 'tensor', site: t.createdAt, count: 0, bytes: 0 }));
+    g.count++;
+    g.bytes += t.size * 4;
+  }
+  return { ...info, groups: [...groups.values()].sort((a, b) => b.bytes - a.bytes || b.count - a.count) };
+}
+
+function memoryInfo(): MemoryInfo {
   const p = hasRuntime()
     ? runtime().pool.stats()
     : { liveBuffers: 0, liveBytes: 0, pooledBuffers: 0, pooledBytes: 0, created: 0, reused: 0 };

@@ -1,7 +1,7 @@
 // Tensor: a shape, a dtype and a reference-counted GPU buffer. Methods that compute
 // (add, matmul, ...) are installed from src/ops/methods.ts so this file stays about storage.
 import { runtime } from './context.ts';
-import { DTypeError, DisposedTensorError, ShapeError, ValueError, fmtShape } from './errors.ts';
+import { DTypeError, DisposedTensorError, LimitError, ShapeError, ValueError, fmtShape } from './errors.ts';
 import type { Runtime } from './gpu/runtime.ts';
 import { trackTensor, untrackTensor } from './memory.ts';
 import { checkShape, flatten, inferShape, sizeOf, unflatten, type NestedArray, type Shape } from './shape.ts';
@@ -52,6 +52,8 @@ export class Tensor {
   private storage: Storage | null;
   /** For i32 tensors made from host data: [min, max], so label checks need no readback. */
   intRange: [number, number] | null = null;
+  /** Debug mode only: where the tensor was created (for memory({ verbose: true })). */
+  createdAt = '';
   /** Whether backward() stores this (non-leaf) tensor's gradient in .grad. */
   retainsGrad = false;
   /** Internal handles are saved for backward; they are not counted in tidy() scopes. */
@@ -65,6 +67,7 @@ export class Tensor {
     this.label = opts.label ?? '';
     this.internal = opts.internal ?? false;
     finalizer.register(this, storage, this);
+    if (storage.rt.debug) this.createdAt = callSite();
     trackTensor(this, this.internal);
   }
 
@@ -132,6 +135,21 @@ export class Tensor {
     return (await this.data())[0];
   }
 
+  /**
+   * Point this tensor at new storage (device-loss recovery re-uploads parameters in place so
+   * models and optimizers keep their references). The old storage is released.
+   */
+  replaceStorage(storage: Storage): void {
+    if (this.storage) {
+      finalizer.unregister(this);
+      this.storage.release();
+    } else {
+      trackTensor(this, this.internal);
+    }
+    this.storage = storage;
+    finalizer.register(this, storage, this);
+  }
+
   /** A new handle sharing this tensor's storage (used for views and saved tensors). */
   share(shape: Shape, opts: { internal?: boolean; label?: string } = {}): Tensor {
     const s = this.live('share').retain();
@@ -145,6 +163,17 @@ export class Tensor {
   }
 }
 
+/** The first stack frame outside webgrad's own sources. */
+function callSite(): string {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 40; // webgrad's own frames alone can exceed the default of 10
+  const lines = (new Error().stack ?? '').split('\n').slice(2);
+  Error.stackTraceLimit = limit;
+  const own = /[\\/]src[\\/](tensor|memory|random|context|ops|kernels|autograd|gpu|nn|optim)[\\/.]/;
+  const frame = lines.find((l) => !own.test(l)) ?? lines[0] ?? '';
+  return frame.trim().replace(/^at /, '');
+}
+
 // ----------------------------------------------------------------------------- creation
 
 /** Allocate an uninitialised tensor (kernels write every element). */
@@ -152,6 +181,14 @@ export function empty(shape: Shape, dtype: DType = 'f32', label = 'tensor'): Ten
   const rt = runtime();
   checkShape(label, shape);
   const bytes = sizeOf(shape) * 4;
+  const maxBinding = rt.limits.maxStorageBufferBindingSize;
+  if (bytes > maxBinding) {
+    throw new LimitError(
+      label,
+      `a tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, more than this device can bind to a kernel ` +
+        `(maxStorageBufferBindingSize = ${maxBinding} bytes); split it into smaller tensors`,
+    );
+  }
   const buf = rt.pool.acquire(Math.max(bytes, 4), `webgrad:${label}`);
   return new Tensor(new Storage(rt, buf, bytes), shape, dtype, { label });
 }

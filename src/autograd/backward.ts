@@ -93,6 +93,7 @@ function run(root: Tensor, gradOutput: Tensor | undefined, opts: BackwardOptions
       if (!sameShape(gi.shape, parent.shape)) {
         throw new ShapeError(`${node.op.name}.backward`, [gi.shape, parent.shape], `gradient for input ${i} must have the input's shape`);
       }
+      gi.runtime.numerics?.check(gi.buffer('backward'), gi.size, `'${node.op.name}' (backward, gradient of input ${i} [${gi.shape.join(', ')}])`);
       if (parent.gradFn) {
         const prev = grads.get(parent.gradFn);
         grads.set(parent.gradFn, prev ? accumulate(prev, gi) : gi);

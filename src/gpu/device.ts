@@ -2,6 +2,7 @@
 // In Node, the Vulkan driver is chosen here: the system default first (a real GPU when there
 // is one), then Mesa lavapipe, then SwiftShader, keeping the first that yields an adapter.
 import { WebGPUUnavailableError } from '../errors.ts';
+import type { RuntimeOptions } from './runtime.ts';
 
 export interface AdapterSummary {
   vendor: string;
@@ -14,7 +15,7 @@ export interface AdapterSummary {
   isFallbackAdapter: boolean;
 }
 
-export interface InitOptions {
+export interface InitOptions extends RuntimeOptions {
   /** Use this device instead of acquiring one (e.g. to share a device with other code). */
   device?: GPUDevice;
   powerPreference?: GPUPowerPreference;

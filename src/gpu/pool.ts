@@ -1,7 +1,8 @@
 // Size-bucketed GPU buffer pool. A released buffer waits until the commands recorded so far
 // are submitted (a buffer still referenced by an unsubmitted command must not be handed to a
 // writeBuffer upload, which would run first), then becomes reusable.
-import { GPUExecutionError } from '../errors.ts';
+import { LimitError, OutOfMemoryError } from '../errors.ts';
+import type { EffectiveLimits } from './runtime.ts';
 
 /** Round a byte size up to its bucket: powers of two to 1 MiB, then 256 KiB steps. */
 export function bucketSize(bytes: number): number {
@@ -34,7 +35,14 @@ export class BufferPool {
   /** Above this many pooled bytes, released buffers are destroyed instead of kept. */
   maxPooledBytes = 512 * 1024 * 1024;
 
-  constructor(private readonly device: GPUDevice) {}
+  /** Out-of-memory errors reported asynchronously by the device; the next read throws them. */
+  readonly asyncErrors: OutOfMemoryError[] = [];
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly limits: Pick<EffectiveLimits, 'maxBufferSize'>,
+    private readonly memoryBudget = Infinity,
+  ) {}
 
   acquire(bytes: number, label: string): GPUBuffer {
     const size = bucketSize(bytes);
@@ -46,15 +54,25 @@ export class BufferPool {
       this.reused++;
       buf.label = label;
     } else {
-      const limit = this.device.limits.maxBufferSize;
+      const limit = this.limits.maxBufferSize;
       if (size > limit) {
-        throw new GPUExecutionError(`${label}: a buffer of ${bytes} bytes exceeds the device's maxBufferSize (${limit} bytes)`);
+        throw new LimitError(label, `a buffer of ${bytes} bytes exceeds the device's maxBufferSize (${limit} bytes)`);
       }
+      if (this.liveBytes + size > this.memoryBudget) {
+        // Unused pooled buffers count against the device too: give them back before failing.
+        this.releaseAll();
+        throw new OutOfMemoryError(bytes, `the memory budget is ${this.memoryBudget} bytes and ${this.liveBytes} bytes are live in ${this.liveBuffers} buffers (see memory({ verbose: true }))`);
+      }
+      this.device.pushErrorScope('out-of-memory');
       buf = this.device.createBuffer({
         label,
         size,
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       });
+      const live = this.liveBytes;
+      this.device.popErrorScope().then((err) => {
+        if (err) this.asyncErrors.push(new OutOfMemoryError(bytes, `the device refused (${err.message}); ${live} bytes were live`));
+      }, () => undefined);
       this.sizes.set(buf, size);
       this.created++;
     }

@@ -3,6 +3,7 @@
 // template strings, with the define's boolean value as the substitution.
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 
+/** Variant switches; a name the launcher does not give is false (entry points use subsets). */
 export type Defines = Readonly<Record<string, boolean>>;
 
 const DIRECTIVE = /(#(?:if|elif)[ \t]+)(!?)([A-Za-z_][A-Za-z0-9_]*)/g;
@@ -13,10 +14,6 @@ export function preprocess(source: string, defines: Defines = {}): string {
   let last = 0;
   for (const m of source.matchAll(DIRECTIVE)) {
     const name = m[3];
-    if (!(name in defines)) {
-      // An unknown define is a bug in a launcher; failing loudly beats a silently wrong variant.
-      throw new Error(`shader define '${name}' was not given (defines: ${Object.keys(defines).join(', ') || 'none'})`);
-    }
     strings.push(source.slice(last, m.index! + m[1].length));
     const v = Boolean(defines[name]);
     values.push(m[2] === '!' ? !v : v);

@@ -1,8 +1,9 @@
 // The runtime owns one device and everything made from it: the buffer pool, the pipeline
 // cache and the shared command encoder. Kernels are recorded into one compute pass and
 // submitted together on flush (a readback or an explicit flush()), never once per kernel.
-import { DeviceLostError, GPUExecutionError } from '../errors.ts';
+import { DeviceLostError, GPUExecutionError, LimitError } from '../errors.ts';
 import type { AdapterSummary } from './device.ts';
+import { NumericsChecker } from './numerics.ts';
 import { PipelineCache, type KernelKey } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
 
@@ -17,6 +18,26 @@ export interface RuntimeStats {
 }
 
 const UNIFORM_CHUNK = 64 * 1024;
+
+/** The limits webgrad's kernels and allocations respect (device limits, optionally capped lower). */
+export interface EffectiveLimits {
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  maxComputeWorkgroupsPerDimension: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+}
+
+export interface RuntimeOptions {
+  /** Caps below the device's own limits, e.g. to test how webgrad splits or rejects work. */
+  limits?: Partial<EffectiveLimits>;
+  /** Record a call site per tensor (memory({ verbose: true })) and capture errors per op. */
+  debug?: boolean;
+  /** After every op, check its output for NaN/Inf on the GPU; reads report the first culprit. */
+  checkNumerics?: boolean;
+  /** Maximum bytes of live tensor memory; allocation beyond it throws OutOfMemoryError. */
+  memoryBudget?: number;
+}
 
 export class Runtime {
   readonly pool: BufferPool;
@@ -35,14 +56,32 @@ export class Runtime {
   private destroyed = false;
   private placeholders: Partial<Record<'read' | 'rw', GPUBuffer>> = {};
 
+  readonly limits: EffectiveLimits;
+  readonly debug: boolean;
+  readonly numerics: NumericsChecker | null;
+  /** Resolves when the device is lost (never rejects). */
+  readonly lostPromise: Promise<void>;
+
   constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterSummary,
+    readonly options: RuntimeOptions = {},
   ) {
-    this.pool = new BufferPool(device);
+    const d = device.limits;
+    const cap = (name: keyof EffectiveLimits) => Math.min(d[name], options.limits?.[name] ?? Infinity);
+    this.limits = {
+      maxStorageBufferBindingSize: cap('maxStorageBufferBindingSize'),
+      maxBufferSize: cap('maxBufferSize'),
+      maxComputeWorkgroupsPerDimension: cap('maxComputeWorkgroupsPerDimension'),
+      maxComputeWorkgroupStorageSize: cap('maxComputeWorkgroupStorageSize'),
+      maxComputeInvocationsPerWorkgroup: cap('maxComputeInvocationsPerWorkgroup'),
+    };
+    this.debug = options.debug ?? false;
+    this.pool = new BufferPool(device, this.limits, options.memoryBudget);
     this.pipelines = new PipelineCache(device);
+    this.numerics = options.checkNumerics ? new NumericsChecker(this) : null;
     this.uniformAlign = Math.max(16, device.limits.minUniformBufferOffsetAlignment);
-    device.lost.then((info) => {
+    this.lostPromise = device.lost.then((info) => {
       if (!this.lost) this.lost = new DeviceLostError(String(info.reason ?? 'unknown'), info.message || 'no message');
     });
     device.addEventListener('uncapturederror', (ev) => {
@@ -57,10 +96,6 @@ export class Runtime {
       size: 16,
       usage: GPUBufferUsage.STORAGE,
     }));
-  }
-
-  get limits(): GPUSupportedLimits {
-    return this.device.limits;
   }
 
   assertAlive(op: string): void {
@@ -113,10 +148,16 @@ export class Runtime {
    */
   dispatch(key: KernelKey, params: ArrayBufferView, buffers: readonly GPUBuffer[], grid: Grid, label: string): void {
     this.assertAlive(label);
-    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
     const [x, y = 1, z = 1] = grid;
     if (x > max || y > max || z > max) {
-      throw new GPUExecutionError(`${label}: dispatch of [${x}, ${y}, ${z}] workgroups exceeds maxComputeWorkgroupsPerDimension (${max})`);
+      throw new LimitError(label, `dispatch of [${x}, ${y}, ${z}] workgroups exceeds maxComputeWorkgroupsPerDimension (${max})`);
+    }
+    const maxBinding = this.limits.maxStorageBufferBindingSize;
+    for (const b of buffers) {
+      if (b.size > maxBinding) {
+        throw new LimitError(label, `a ${b.size}-byte buffer exceeds maxStorageBufferBindingSize (${maxBinding} bytes)`);
+      }
     }
     if (x === 0 || y === 0 || z === 0) return;
     const kernel = this.pipelines.get(key);
@@ -183,15 +224,19 @@ export class Runtime {
       free?.pop() ??
       this.device.createBuffer({ label: `webgrad:readback(${size})`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     if (bytes > 0) this.ensureEncoderNoPass().copyBufferToBuffer(src, 0, staging, 0, size);
+    const numerics = this.numerics?.beforeFlush() ?? null;
     this.flush();
     this.stats.readbacks++;
     await this.pipelines.check();
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
+      // A lost device rejects pending maps; its 'lost' promise may settle a moment later.
+      await Promise.race([this.lostPromise, new Promise((r) => setTimeout(r, 200))]);
       this.assertAlive(label);
       throw new GPUExecutionError(`${label}: readback failed: ${(e as Error).message}`);
     }
+    await numerics?.();
     const out = staging.getMappedRange().slice(0, bytes);
     staging.unmap();
     let list = this.readbackFree.get(size);
@@ -203,14 +248,19 @@ export class Runtime {
 
   /** Wait until all submitted work is done (flushes first). */
   async sync(): Promise<void> {
+    const numerics = this.numerics?.beforeFlush() ?? null;
     this.flush();
     await this.pipelines.check();
-    await this.device.queue.onSubmittedWorkDone();
+    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lostPromise]);
+    this.assertAlive('sync');
+    await numerics?.();
     this.assertAlive('sync');
     this.throwGpuErrors('sync');
   }
 
   private throwGpuErrors(label: string): void {
+    const oom = this.pool.asyncErrors.splice(0);
+    if (oom.length) throw oom[0];
     if (this.gpuErrors.length) {
       const msgs = this.gpuErrors.splice(0);
       throw new GPUExecutionError(`${label}: the GPU reported ${msgs.length} error(s):\n${msgs.join('\n')}`);

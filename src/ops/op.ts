@@ -63,6 +63,9 @@ export function apply<A, S>(op: OpDef<A, S>, inputs: readonly Tensor[], attrs: A
   const needsGrad = inputs.map((t) => t.requiresGrad && t.dtype === 'f32');
   const record = isGradEnabled() && needsGrad.some(Boolean);
   const { out, saved } = noGrad(() => op.forward(inputs, attrs));
+  if (rt?.numerics && out.dtype === 'f32') {
+    rt.numerics.check(out.buffer(op.name), out.size, `'${op.name}' (forward, output [${out.shape.join(', ')}])`);
+  }
   const owned = (t: Tensor) => t !== out && !inputs.includes(t);
   if (!record) {
     forEachTensor(saved, (t) => owned(t) && t.dispose());
