@@ -1,0 +1,81 @@
+// Launchers for shaders/optim.wgsl: one in-place dispatch per parameter. Callers (src/optim/)
+// validate shapes and dtypes first; these functions only pack Params and bind buffers.
+import type { Tensor } from '../tensor.ts';
+import { ParamWriter, grid1d } from './launch.ts';
+
+const WG = 256;
+
+export interface SgdKernelArgs {
+  param: Tensor;
+  grad: Tensor;
+  /** The momentum buffer (same size as param), or null when momentum is 0. */
+  momentumBuf: Tensor | null;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+  label: string;
+}
+
+export function sgdKernel(a: SgdKernelArgs): void {
+  const rt = a.param.runtime;
+  const params = new ParamWriter()
+    .u32(a.param.size).u32(0)
+    .f32(a.lr).f32(a.weightDecay).f32(a.momentum)
+    .f32(0).f32(0).f32(0).f32(0).f32(1)
+    .done();
+  rt.dispatch(
+    {
+      shader: 'optim',
+      entry: 'sgd',
+      defines: { MOMENTUM: a.momentumBuf !== null, NESTEROV: a.nesterov, DECOUPLED: false },
+      constants: { WG },
+      bindings: ['uniform', 'rw', 'read', 'rw'],
+    },
+    params,
+    [a.param.buffer(a.label), a.grad.buffer(a.label), a.momentumBuf?.buffer(a.label) ?? rt.placeholder('rw')],
+    grid1d(rt, a.param.size, WG),
+    `${a.label}.sgd`,
+  );
+}
+
+export interface AdamKernelArgs {
+  param: Tensor;
+  grad: Tensor;
+  m: Tensor;
+  v: Tensor;
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: weight decay applied to the parameter, not added to the gradient. */
+  decoupled: boolean;
+  /** 1-based step count of this parameter (for the bias corrections). */
+  t: number;
+  label: string;
+}
+
+export function adamKernel(a: AdamKernelArgs): void {
+  const rt = a.param.runtime;
+  const bc1 = 1 - a.beta1 ** a.t;
+  const bc2 = 1 - a.beta2 ** a.t;
+  const params = new ParamWriter()
+    .u32(a.param.size).u32(0)
+    .f32(a.lr).f32(a.weightDecay).f32(0)
+    .f32(a.beta1).f32(a.beta2).f32(a.eps).f32(a.lr / bc1).f32(Math.sqrt(bc2))
+    .done();
+  rt.dispatch(
+    {
+      shader: 'optim',
+      entry: 'adam',
+      defines: { MOMENTUM: false, NESTEROV: false, DECOUPLED: a.decoupled },
+      constants: { WG },
+      bindings: ['uniform', 'rw', 'read', 'rw', 'rw'],
+    },
+    params,
+    [a.param.buffer(a.label), a.grad.buffer(a.label), a.m.buffer(a.label), a.v.buffer(a.label)],
+    grid1d(rt, a.param.size, WG),
+    `${a.label}.${a.decoupled ? 'adamw' : 'adam'}`,
+  );
+}
