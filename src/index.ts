@@ -23,3 +23,4 @@ export * from './errors.ts';
 export { sizeOf, broadcastShapes, type Shape, type NestedArray } from './shape.ts';
 export { snapshot, restore, deviceLost, type HostCopy } from './recovery.ts';
 export type { LeakGroup } from './memory.ts';
+export { gradcheck, verdictOf, PASS_TOLERANCE, type GradcheckOptions, type GradcheckReport, type InputReport, type Verdict } from './check/gradcheck.ts';

@@ -107,7 +107,9 @@ export class PipelineCache {
   async check(): Promise<void> {
     const pending = this.pendingChecks.splice(0);
     if (pending.length) await Promise.all(pending);
-    if (this.compileErrors.length) throw this.compileErrors[0];
+    // Report each compile error once; the broken pipeline stays cached, so later uses fail in
+    // GPU validation (naming its label) rather than re-throwing this error everywhere.
+    if (this.compileErrors.length) throw this.compileErrors.splice(0)[0];
   }
 
   get size(): number {
