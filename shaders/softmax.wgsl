@@ -109,7 +109,7 @@ fn softmax_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoca
   }
 }
 
-fn target(base: u32, r: u32, c: u32) -> f32 {
+fn target_at(base: u32, r: u32, c: u32) -> f32 {
 #if LABELS_INT
   return select(0.0, 1.0, TI[r] == i32(c));
 #else
@@ -128,14 +128,15 @@ fn ce_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   for (var c = lid; c < P.cols; c += WG) {
     let logp = X[base + c] - st.x - st.y;
     Y[base + c] = exp(logp);
-    let t = target(base, r, c);
+    let t = target_at(base, r, c);
     if (t != 0.0) { loss -= t * logp; }
   }
   loss = tree_sum(lid, loss);
   if (lid == 0u) {
 #if LABELS_INT
     // An out-of-range class index has no target: report NaN rather than a silent 0 loss.
-    if (TI[r] < 0 || u32(TI[r]) >= P.cols) { loss = bitcast<f32>(0x7fc00000u); }
+    // (P._pad is 0; reading it keeps the NaN a runtime value: constant NaNs do not compile.)
+    if (TI[r] < 0 || u32(TI[r]) >= P.cols) { loss = bitcast<f32>(P._pad | 0x7fc00000u); }
 #endif
     L[r] = loss;
   }
@@ -150,6 +151,6 @@ fn ce_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   let base = r * P.cols;
   let g = L[0] * P.inv_n;
   for (var c = lid; c < P.cols; c += WG) {
-    Y[base + c] = g * (X[base + c] - target(base, r, c));
+    Y[base + c] = g * (X[base + c] - target_at(base, r, c));
   }
 }
