@@ -77,7 +77,10 @@ fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   let o = out_index(wid, nwg);   // uniform per workgroup, so the early return keeps barriers uniform
   if (o >= P.out_size) { return; }
   let base = kept_base(o);
-  var acc = select(0.0, -3.402823e38, OP == 1u);
+  // max starts from an element of its own set (red_size >= 1 for max), so -Infinity inputs need
+  // no infinite constant; sum starts from 0.
+  var acc = 0.0;
+  if (OP == 1u) { acc = In[base]; }
   for (var r = lid; r < P.red_size; r += WG) {
     let v = In[base + red_offset(r)];
     if (OP == 1u) { acc = max(acc, v); } else { acc += v; }

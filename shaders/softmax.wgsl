@@ -5,7 +5,9 @@
 //   ce_forward:   p = softmax(x); loss_r = -sum_c t[r, c] * log p[r, c]
 //                 computed as -sum_c t * (x - m - log s) so a probability of 0 never takes log(0).
 //                 Labels are class indices (i32, LABELS_INT) or per-class targets (f32 rows).
-//   ce_backward:  dx[r, c] = g * (p[r, c] - t[r, c]) / N       (g: upstream scalar gradient)
+//   ce_backward:  dx[r, c] = g * (p[r, c] * T_r - t[r, c]) / N   (g: upstream scalar gradient,
+//                 T_r = sum_c t[r, c]: 1 for class indices and one-hot rows, which gives seed
+//                 003's (y - t) / N; soft targets that do not sum to 1 need the factor)
 //   softmax_backward:     dx = y * (g - sum_c g * y)
 //   log_softmax_backward: dx = g - exp(y) * sum_c g
 // Subtracting the row max first keeps exp() in range for logits of +-1e4.
@@ -150,7 +152,10 @@ fn ce_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   if (r >= P.rows) { return; }
   let base = r * P.cols;
   let g = L[0] * P.inv_n;
+  var acc = 0.0;
+  for (var c = lid; c < P.cols; c += WG) { acc += target_at(base, r, c); }
+  let tsum = tree_sum(lid, acc);
   for (var c = lid; c < P.cols; c += WG) {
-    Y[base + c] = g * (X[base + c] - target_at(base, r, c));
+    Y[base + c] = g * (X[base + c] * tsum - target_at(base, r, c));
   }
 }

@@ -61,7 +61,7 @@ export function crossEntropyKernel(logits: Tensor, labels: Tensor): { rowLoss: T
   return { rowLoss, probs };
 }
 
-/** dLogits = g * (p - onehot(labels)) / N, with g the (scalar) upstream gradient. */
+/** dLogits = g * (p * rowsum(t) - t) / N (t: one-hot of the labels, or the f32 targets); g is the upstream scalar. */
 export function crossEntropyGradKernel(probs: Tensor, labels: Tensor, g: Tensor): Tensor {
   const rt = probs.runtime;
   const [rows, cols] = probs.shape;

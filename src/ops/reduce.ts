@@ -45,7 +45,10 @@ export const meanOp = defineOp<ReduceAttrs, undefined>({
   backward: (g, _s, { inputs, attrs }) => [expandGrad(g, inputs[0].shape, attrs, 1 / countOf(inputs[0].shape, attrs))],
 });
 
-/** max over axes. The gradient flows to every element equal to the maximum (ties share it). */
+/**
+ * max over axes. Tied maxima split the gradient evenly (as torch.amax): each of k tied elements
+ * gets g / k, so the parts sum to g and the result is a valid subgradient.
+ */
 export const maxOp = defineOp<ReduceAttrs, { x: Tensor; m: Tensor }>({
   name: 'max',
   arity: 1,
@@ -58,8 +61,11 @@ export const maxOp = defineOp<ReduceAttrs, { x: Tensor; m: Tensor }>({
     const mk = m.share(keep);
     const gk = g.share(keep);
     const mask = binaryKernel('eq', x, mk, x.shape);
-    const out = binaryKernel('mul', mask, gk, x.shape);
-    [mk, gk, mask].forEach((t) => t.dispose());
+    const ties = reduceKernel('sum', mask, attrs.axes);
+    const tiesK = ties.share(keep);
+    const share = binaryKernel('div', gk, tiesK, keep);
+    const out = binaryKernel('mul', mask, share, x.shape);
+    [mk, gk, mask, ties, tiesK, share].forEach((t) => t.dispose());
     return [out];
   },
 });

@@ -1,0 +1,103 @@
+// matmul and the fused linear op against the float64 reference: every M, N, K in
+// {1, 3, 17, 64, 100} (tile edges and non-multiples), both batched forms, and linear with each
+// activation, which must also agree with the unfused matmul + add (+ relu / sigmoid) path.
+import { describe, expect, it } from 'vitest';
+import { linear, matmul, tensor, type Activation, type Tensor } from '../src/index.ts';
+import { checkOp, input, randomRef, readRef, shapesLabel, TOL, toTensor } from './ops-harness.ts';
+import { expectClose } from './helpers.ts';
+
+const DIMS = [1, 3, 17, 64, 100];
+
+describe('matmul [M, K] x [K, N]', () => {
+  let seed = 5000;
+  for (const M of DIMS) {
+    for (const N of DIMS) {
+      for (const K of DIMS) {
+        it(`M=${M} N=${N} K=${K}`, async () => {
+          const a = randomRef([M, K], seed++);
+          const b = randomRef([K, N], seed++);
+          await checkOp('matmul', undefined, [input(a), input(b)], ([x, y]) => matmul(x, y));
+        });
+      }
+    }
+  }
+});
+
+describe('batched matmul', () => {
+  let seed = 6000;
+  const cases: [number, number, number, number][] = [
+    [1, 3, 5, 4],
+    [2, 17, 3, 64],
+    [3, 1, 100, 1],
+    [4, 33, 17, 20],
+    [7, 16, 16, 16],
+  ];
+  for (const [B, M, K, N] of cases) {
+    it(`[B, M, K] x [K, N] (B shared) ${shapesLabel([B, M, K], [K, N])}`, async () => {
+      const a = randomRef([B, M, K], seed++);
+      const b = randomRef([K, N], seed++);
+      await checkOp('matmul', undefined, [input(a), input(b)], ([x, y]) => x.matmul(y));
+    });
+    it(`[B, M, K] x [B, K, N] ${shapesLabel([B, M, K], [B, K, N])}`, async () => {
+      const a = randomRef([B, M, K], seed++);
+      const b = randomRef([B, K, N], seed++);
+      await checkOp('matmul', undefined, [input(a), input(b)], ([x, y]) => x.matmul(y));
+    });
+  }
+
+  it('only one operand requiring grad gets one', async () => {
+    const a = randomRef([2, 3, 4], 6100);
+    const b = randomRef([4, 5], 6101);
+    await checkOp('matmul', undefined, [input(a, { grad: false }), input(b)], ([x, y]) => x.matmul(y));
+    await checkOp('matmul', undefined, [input(a), input(b, { grad: false })], ([x, y]) => x.matmul(y));
+  });
+});
+
+const ACTIVATIONS: Activation[] = ['none', 'relu', 'sigmoid'];
+
+describe('linear (fused act(x W + b))', () => {
+  let seed = 7000;
+  const shapes: [number, number, number][] = [[1, 1, 1], [3, 5, 2], [17, 3, 64], [64, 100, 17], [100, 17, 3], [2, 257, 33]];
+  for (const activation of ACTIVATIONS) {
+    for (const [M, K, N] of shapes) {
+      it(`${activation} x [${M}, ${K}] W [${K}, ${N}]`, async () => {
+        const x = randomRef([M, K], seed++);
+        const w = randomRef([K, N], seed++);
+        const b = randomRef([N], seed++);
+        await checkOp('linear', { activation }, [input(x), input(w), input(b)], ([tx, tw, tb]) => linear(tx, tw, tb, activation));
+      });
+    }
+  }
+
+  /** The unfused path: matmul, broadcast add, then the activation as its own op. */
+  const unfused = (x: Tensor, w: Tensor, b: Tensor, activation: Activation): Tensor => {
+    const z = x.matmul(w).add(b);
+    return activation === 'relu' ? z.relu() : activation === 'sigmoid' ? z.sigmoid() : z;
+  };
+
+  for (const activation of ACTIVATIONS) {
+    it(`${activation}: fused and unfused paths agree on values and gradients`, async () => {
+      const refs = [randomRef([33, 20], seed++), randomRef([20, 7], seed++), randomRef([7], seed++)];
+      const dY = randomRef([33, 7], seed++);
+      const results = [];
+      for (const path of [linear, unfused]) {
+        const [x, w, b] = refs.map((r) => toTensor(input(r)));
+        const out = path(x, w, b, activation);
+        out.mul(tensor(Float32Array.from(dY.data), { shape: [33, 7] })).sum().backward();
+        results.push(await Promise.all([out, x.grad!, w.grad!, b.grad!].map(readRef)));
+      }
+      const [fused, plain] = results;
+      fused.forEach((f, i) => {
+        expect(f.shape).toEqual(plain[i].shape);
+        expectClose(f.data, plain[i].data, TOL);
+      });
+    });
+  }
+
+  it('the method form x.linear(W, b, act) is the same op', async () => {
+    const x = randomRef([4, 3], 7900);
+    const w = randomRef([3, 2], 7901);
+    const b = randomRef([2], 7902);
+    await checkOp('linear', { activation: 'relu' }, [input(x), input(w), input(b)], ([tx, tw, tb]) => tx.linear(tw, tb, 'relu'));
+  });
+});

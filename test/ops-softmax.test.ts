@@ -1,0 +1,113 @@
+// softmax, logSoftmax, softmaxCrossEntropy (i32 class indices, f32 one-hot and soft targets)
+// and mseLoss against the float64 reference, including logits of +-1e4.
+import { describe, expect, it } from 'vitest';
+import { refArray, type RefArray } from '../src/check/array.ts';
+import { mseLossRef } from '../src/check/reference.ts';
+import { Rng } from '../src/random.ts';
+import { logSoftmax, mseLoss, softmax, softmaxCrossEntropy, tensor } from '../src/index.ts';
+import { checkOp, input, randomRef, readRef, shapesLabel, TOL, toTensor } from './ops-harness.ts';
+import { expectClose } from './helpers.ts';
+
+const SHAPES: number[][] = [[1], [5], [1, 1], [3, 7], [2, 3, 10], [4, 1000], [70000, 3]];
+const EXTREME = refArray([3, 4], [1e4, -1e4, 0, 1, -1e4, -1e4, -1e4 + 1, -1e4, 1e4, 1e4, -1e4, 9999]);
+
+describe('softmax and logSoftmax along the last axis', () => {
+  let seed = 9000;
+  for (const shape of SHAPES) {
+    it(`softmax ${shapesLabel(shape)}`, async () => {
+      await checkOp('softmax', undefined, [input(randomRef(shape, seed++, { scale: 3 }))], ([t]) => softmax(t));
+    });
+    it(`logSoftmax ${shapesLabel(shape)}`, async () => {
+      await checkOp('logSoftmax', undefined, [input(randomRef(shape, seed++, { scale: 3 }))], ([t]) => t.logSoftmax(-1));
+    });
+  }
+
+  it('logits of +-1e4 stay finite and exact', async () => {
+    await checkOp('softmax', undefined, [input(EXTREME)], ([t]) => t.softmax());
+    await checkOp('logSoftmax', undefined, [input(EXTREME)], ([t]) => logSoftmax(t, 1));
+    const y = await readRef(softmax(toTensor(input(EXTREME))));
+    expect(y.data.every(Number.isFinite)).toBe(true);
+    expectClose(y.data.subarray(0, 4), [1, 0, 0, 0]);
+  });
+});
+
+/** Seeded class indices in [0, c). */
+function classLabels(n: number, c: number, seed: number): RefArray {
+  const rng = new Rng(seed);
+  return refArray([n], () => rng.int(c));
+}
+
+/** Seeded rows of non-negative weights; normalised rows sum to 1 (soft labels). */
+function softTargets(n: number, c: number, seed: number, normalise: boolean): RefArray {
+  const rng = new Rng(seed);
+  const raw = refArray([n, c], () => rng.next());
+  for (let r = 0; r < n; r++) {
+    const row = raw.data.subarray(r * c, r * c + c);
+    const s = normalise ? row.reduce((a, b) => a + b, 0) : 1;
+    row.forEach((v, i) => (row[i] = Math.fround(v / s)));
+  }
+  return raw;
+}
+
+const oneHot = (labels: RefArray, c: number): RefArray =>
+  refArray([labels.shape[0], c], (i) => (labels.data[Math.floor(i / c)] === i % c ? 1 : 0));
+
+describe('softmaxCrossEntropy', () => {
+  let seed = 9500;
+  const sizes: [number, number][] = [[1, 1], [1, 3], [4, 10], [17, 5], [64, 100], [3, 1000], [70000, 2]];
+  for (const [n, c] of sizes) {
+    it(`i32 class indices, logits [${n}, ${c}]`, async () => {
+      const logits = randomRef([n, c], seed++, { scale: 2 });
+      const labels = classLabels(n, c, seed++);
+      await checkOp('softmaxCrossEntropy', undefined, [input(logits), input(labels, { dtype: 'i32' })], ([x, t]) => softmaxCrossEntropy(x, t));
+    });
+    it(`f32 one-hot targets, logits [${n}, ${c}]`, async () => {
+      const logits = randomRef([n, c], seed++, { scale: 2 });
+      const targets = oneHot(classLabels(n, c, seed++), c);
+      await checkOp('softmaxCrossEntropy', undefined, [input(logits), input(targets, { grad: false })], ([x, t]) => x.softmaxCrossEntropy(t));
+    });
+    it(`f32 soft targets, logits [${n}, ${c}]`, async () => {
+      const logits = randomRef([n, c], seed++, { scale: 2 });
+      const targets = softTargets(n, c, seed++, true);
+      await checkOp('softmaxCrossEntropy', undefined, [input(logits), input(targets, { grad: false })], ([x, t]) => softmaxCrossEntropy(x, t));
+    });
+  }
+
+  it('targets whose rows do not sum to 1: the gradient is p * sum(t) - t, consistent with the loss', async () => {
+    const logits = randomRef([6, 4], seed++);
+    const targets = softTargets(6, 4, seed++, false);
+    await checkOp('softmaxCrossEntropy', undefined, [input(logits), input(targets, { grad: false })], ([x, t]) => softmaxCrossEntropy(x, t));
+  });
+
+  it('logits of +-1e4 give a finite loss and gradient', async () => {
+    const labels = refArray([3], [1, 0, 3]);
+    await checkOp('softmaxCrossEntropy', undefined, [input(EXTREME), input(labels, { dtype: 'i32' })], ([x, t]) => softmaxCrossEntropy(x, t));
+    const loss = await softmaxCrossEntropy(toTensor(input(EXTREME)), toTensor(input(labels, { dtype: 'i32' }))).item();
+    expect(Number.isFinite(loss)).toBe(true);
+  });
+});
+
+describe('mseLoss', () => {
+  let seed = 9800;
+  const shapes: number[][] = [[1], [7], [3, 5], [2, 3, 4], [1000]];
+  for (const shape of shapes) {
+    for (const reduction of ['mean', 'sum'] as const) {
+      it(`${reduction} ${shapesLabel(shape)}`, async () => {
+        const pred = randomRef(shape, seed++);
+        const target = randomRef(shape, seed++);
+        const expected = mseLossRef(pred, target, reduction);
+        const p = toTensor(input(pred));
+        const loss = mseLoss(p, toTensor(input(target, { grad: false })), { reduction });
+        expect(loss.shape).toEqual([]);
+        expectClose([await loss.item()], [expected.loss], TOL);
+        loss.mul(3).backward();
+        expectClose(await p.grad!.data(), expected.grad(3).data, TOL);
+      });
+    }
+  }
+
+  it('defaults to the mean and is available as a method', async () => {
+    const pred = tensor([1, 2, 3]);
+    expectClose([await pred.mseLoss(tensor([1, 0, 0])).item()], [13 / 3]);
+  });
+});
