@@ -1,0 +1,173 @@
+// The gradient-check suite's cases: at least one per op of the op table (the type below makes a
+// missing op a compile error, and the suite also checks at run time that each op's cases really
+// record that op), over several shapes each, plus composite networks from the seeds.
+import type { OpName } from '../ops/registry.ts';
+import { randint, randn, rand } from '../random.ts';
+import { tensor, type Tensor } from '../tensor.ts';
+import { linear } from '../ops/linear.ts';
+import { softmaxCrossEntropy, mseLoss } from '../ops/loss.ts';
+import { div, relu, sigmoid, tanh } from '../ops/elementwise.ts';
+import { matmul } from '../ops/matmul.ts';
+import type { GradcheckOptions } from './gradcheck.ts';
+
+export interface GradcheckCase {
+  name: string;
+  /** Builds the (seeded) inputs; called fresh for every run. */
+  inputs: () => Tensor[];
+  fn: (...t: Tensor[]) => Tensor;
+  options?: GradcheckOptions;
+}
+
+// Every input gets its own fixed seed when the case is defined, so a case builds the same
+// inputs on every call, in Node and in the browser.
+let nextSeed = 1;
+type Make = (shape: number[], seed: number) => Tensor;
+const normal: Make = (shape, seed) => randn(shape, { seed, std: 1 });
+const pos: Make = (shape, seed) => rand(shape, { seed, low: 0.5, high: 2 });
+const shapesOf = (shapes: number[][]) => shapes.map((s) => `[${s.join(',')}]`).join(' x ');
+
+/** One case per shape list for a function of tensors. */
+function each(shapes: number[][][], fn: (...t: Tensor[]) => Tensor, make: Make = normal, prefix = ''): GradcheckCase[] {
+  return shapes.map((s) => {
+    const base = nextSeed;
+    nextSeed += s.length;
+    return { name: `${prefix}${shapesOf(s)}`, inputs: () => s.map((sh, i) => make(sh, base + i)), fn };
+  });
+}
+
+/** A seeded input factory for hand-written cases: call `seeded()` once per case. */
+/** Inputs for hand-written cases: `k` numbers the input within its case (its seed offset). */
+function seeded(): {
+  n: (k: number, shape: number[], std?: number) => Tensor;
+  u: (k: number, shape: number[]) => Tensor;
+  labels: (k: number, count: number, classes: number) => Tensor;
+} {
+  const base = nextSeed;
+  nextSeed += 16;
+  return {
+    n: (k, shape, std = 1) => randn(shape, { seed: base + k, std }),
+    u: (k, shape) => rand(shape, { seed: base + k }),
+    labels: (k, count, classes) => randint([count], 0, classes, { seed: base + k }),
+  };
+}
+
+const BINARY_SHAPES = [[[3, 4], [3, 4]], [[2, 3, 4], [4]], [[3, 1], [1, 5]], [[1], [7]], [[17, 33], [33]]];
+const UNARY_SHAPES = [[[5]], [[3, 17]], [[2, 3, 4]]];
+
+export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
+  add: each(BINARY_SHAPES, (a, b) => a.add(b)),
+  sub: each(BINARY_SHAPES, (a, b) => a.sub(b)),
+  mul: each(BINARY_SHAPES, (a, b) => a.mul(b)),
+  div: each([[[3, 4], [3, 4]], [[2, 3, 4], [4]], [[3, 1], [1, 5]]], (a, b) => a.div(b), pos),
+  maximum: each([[[4, 5], [4, 5]], [[3, 4], [4]]], (a, b) => a.maximum(b)),
+  affine: [
+    ...each(UNARY_SHAPES, (a) => a.mul(-1.5).add(0.25), normal, 'x*-1.5+0.25 '),
+    ...each([[[4, 3]]], (a) => a.sub(2).div(4), normal, '(x-2)/4 '),
+  ],
+  neg: each(UNARY_SHAPES, (a) => a.neg()),
+  exp: each(UNARY_SHAPES, (a) => a.exp()),
+  log: each(UNARY_SHAPES, (a) => a.log(), pos),
+  sqrt: each(UNARY_SHAPES, (a) => a.sqrt(), pos),
+  square: each(UNARY_SHAPES, (a) => a.square()),
+  tanh: each(UNARY_SHAPES, (a) => a.tanh()),
+  relu: each(UNARY_SHAPES, (a) => a.relu()),
+  sigmoid: each(UNARY_SHAPES, (a) => a.sigmoid()),
+  abs: each(UNARY_SHAPES, (a) => a.abs()),
+  recip: each(UNARY_SHAPES, (a) => div(2, a), pos, '2/x '),
+  sum: [
+    ...each([[[3, 5]]], (a) => a.sum(), normal, 'all '),
+    ...each([[[2, 3, 4]]], (a) => a.sum({ axis: 1 }), normal, 'axis 1 '),
+    ...each([[[2, 3, 4]]], (a) => a.sum({ axis: [0, 2], keepDims: true }), normal, 'axes [0,2] keepDims '),
+    ...each([[[17, 6]]], (a) => a.sum({ axis: 0 }), normal, 'axis 0 (bias) '),
+  ],
+  mean: [
+    ...each([[[3, 5]]], (a) => a.mean(), normal, 'all '),
+    ...each([[[2, 3, 4]]], (a) => a.mean({ axis: -1, keepDims: true }), normal, 'axis -1 keepDims '),
+  ],
+  max: [
+    ...each([[[4, 7]]], (a) => a.max({ axis: -1 }), normal, 'axis -1 '),
+    ...each([[[3, 4, 5]]], (a) => a.max({ axis: 0, keepDims: true }), normal, 'axis 0 keepDims '),
+    ...each([[[6]]], (a) => a.max(), normal, 'all '),
+  ],
+  reshape: each([[[6, 4]], [[2, 3, 4]]], (a) => a.reshape(-1, 2).square()),
+  permute: [
+    ...each([[[17, 5]]], (a) => a.T, normal, 'transpose '),
+    ...each([[[2, 3, 4]]], (a) => a.permute(2, 0, 1), normal, 'perm [2,0,1] '),
+  ],
+  matmul: each(
+    [[[3, 4], [4, 5]], [[17, 33], [33, 65]], [[1, 1], [1, 1]], [[2, 3, 4], [4, 5]], [[2, 3, 4], [2, 4, 5]]],
+    (a, b) => matmul(a, b),
+  ),
+  linear: (['none', 'relu', 'sigmoid'] as const).flatMap((act) =>
+    each([[[5, 7], [7, 3], [3]], [[33, 17], [17, 18], [18]]], (x, w, b) => linear(x, w, b, act), normal, `${act} `),
+  ),
+  softmax: each([[[4, 7]], [[2, 3, 10]]], (a) => a.softmax()),
+  logSoftmax: each([[[4, 7]], [[2, 3, 10]]], (a) => a.logSoftmax()),
+  softmaxCrossEntropy: [
+    (() => {
+      const r = seeded();
+      return { name: 'i32 labels [6,10]', inputs: () => [r.n(0, [6, 10]), r.labels(1, 6, 10)], fn: (l: Tensor, t: Tensor) => softmaxCrossEntropy(l, t) };
+    })(),
+    { name: 'one-hot [4,5]', inputs: () => [normal([4, 5], 901), tensor([[1, 0, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 1], [0, 1, 0, 0, 0]])], fn: (l, t) => softmaxCrossEntropy(l, t), options: { wrt: [0] } },
+    { name: 'soft labels [3,4]', inputs: () => [normal([3, 4], 902), tensor([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25], [0.7, 0.1, 0.1, 0.1]])], fn: (l, t) => softmaxCrossEntropy(l, t), options: { wrt: [0] } },
+  ],
+};
+
+/** Composite networks (the seeds' and the issue's). */
+export const NETWORK_CASES: GradcheckCase[] = [
+  {
+    // Seed 001: 2-2-1 sigmoid network, z1 = X W1 + b1 = [2.0, 2.4], L = 1/2 (y - t)^2.
+    name: 'seed 001: 2-2-1 sigmoid net, 1/2 (y - t)^2',
+    inputs: () => [tensor([[1, 2]]), tensor([[0.5, 0.6], [0.7, 0.8]]), tensor([0.1, 0.2]), tensor([[0.9], [0.1]]), tensor([0.3]), tensor([[0.5]])],
+    fn: (x, w1, b1, w2, b2, t) => sigmoid(matmul(sigmoid(matmul(x, w1).add(b1)), w2).add(b2)).sub(t).square().mul(0.5).sum(),
+    options: { wrt: [1, 2, 3, 4] },
+  },
+  (() => {
+    const r = seeded();
+    return {
+      name: 'TwoLayerNet: Affine-ReLU-Affine-SoftmaxWithLoss [8,20]->16->10',
+      inputs: () => [r.n(0, [8, 20]), r.n(1, [20, 16], 0.3), r.n(2, [16], 0.1), r.n(3, [16, 10], 0.3), r.n(4, [10], 0.1), r.labels(5, 8, 10)],
+      fn: (x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, t: Tensor) => softmaxCrossEntropy(relu(matmul(x, w1).add(b1)).matmul(w2).add(b2), t),
+    };
+  })(),
+  (() => {
+    const r = seeded();
+    return {
+      name: 'MLP with MSE: linear-tanh-linear(sigmoid) [6,9]->12->3',
+      inputs: () => [r.n(0, [6, 9]), r.n(1, [9, 12], 0.4), r.n(2, [12], 0.1), r.n(3, [12, 3], 0.4), r.n(4, [3], 0.1), r.u(5, [6, 3])],
+      fn: (x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, t: Tensor) => mseLoss(linear(tanh(linear(x, w1, b1)), w2, b2, 'sigmoid'), t),
+    };
+  })(),
+  (() => {
+    const r = seeded();
+    return {
+      name: 'MNIST-sized layer: 784x512 weight (random subset + directions)',
+      inputs: () => [r.u(0, [4, 784]), r.n(1, [784, 512], 0.05), r.n(2, [512], 0.01), r.n(3, [512, 10], 0.05), r.labels(4, 4, 10)],
+      fn: (x: Tensor, w: Tensor, b: Tensor, w2: Tensor, t: Tensor) => softmaxCrossEntropy(linear(x, w, b, 'relu').matmul(w2), t),
+      options: { maxCoords: 24, directions: 2, wrt: [1, 2, 3] },
+    };
+  })(),
+];
+
+/**
+ * Cases also run with the forward on the GPU in fp32 (mode 'gpu'). That mode cannot see which
+ * side of a kink an fp32 evaluation landed on, so these cases are smooth functions.
+ */
+export const GPU_MODE_CASES: GradcheckCase[] = [
+  (() => {
+    const r = seeded();
+    return { name: 'gpu: matmul [17,33] x [33,9]', inputs: () => [r.n(0, [17, 33], 0.3), r.n(1, [33, 9], 0.3)], fn: (a: Tensor, b: Tensor) => matmul(a, b).sum() };
+  })(),
+  (() => {
+    const r = seeded();
+    return {
+      name: 'gpu: linear sigmoid + CE',
+      inputs: () => [r.n(0, [5, 7]), r.n(1, [7, 4], 0.5), r.n(2, [4], 0.1), r.labels(3, 5, 4)],
+      fn: (x: Tensor, w: Tensor, b: Tensor, t: Tensor) => softmaxCrossEntropy(linear(x, w, b, 'sigmoid'), t),
+    };
+  })(),
+  (() => {
+    const r = seeded();
+    return { name: 'gpu: tanh(sigmoid(x) * y)', inputs: () => [r.n(0, [3, 4]), r.n(1, [4])], fn: (x: Tensor, y: Tensor) => tanh(sigmoid(x).mul(y)).sum() };
+  })(),
+];
