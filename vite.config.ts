@@ -1,9 +1,15 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-// One config for the demo/benchmark pages (Vite) and for the Node test suite (Vitest).
+// One config for the browser pages (test/browser, bench; served by scripts/browser-harness.ts)
+// and for the Node test suite (Vitest). The `development` condition makes `import 'webgrad'`
+// resolve to src/index.ts (package.json "exports"), so pages and tests never need a build.
 export default defineConfig({
   resolve: {
-    conditions: ['development'],
+    conditions: ['development', ...defaultClientConditions],
+  },
+  ssr: {
+    resolve: { conditions: ['development', ...defaultServerConditions] },
   },
   server: { host: '127.0.0.1' },
   build: { target: 'es2022' },
