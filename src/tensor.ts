@@ -23,9 +23,12 @@ export class Storage {
     return this;
   }
   release(): void {
-    if (--this.refs === 0 && !this.rt.lost) this.rt.pool.release(this.buffer);
+    if (--this.refs === 0 && !this.rt.lost) this.rt.releaseBuffer(this.buffer);
   }
 }
+
+// `using` support on runtimes that predate Symbol.dispose (the same polyfill TypeScript's helpers use).
+(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('Symbol.dispose');
 
 // Safety net: a tensor dropped without dispose() gives its buffer back when collected.
 const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
@@ -112,7 +115,8 @@ export class Tensor {
     untrackTensor(this, this.internal);
   }
 
-  [Symbol.dispose ?? Symbol.for('Symbol.dispose')](): void {
+  /** `using t = tensor(...)` disposes `t` at the end of the block. */
+  [Symbol.dispose](): void {
     this.dispose();
   }
 

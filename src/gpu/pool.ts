@@ -25,6 +25,7 @@ export interface PoolStats {
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private pendingRelease: GPUBuffer[] = [];
+  private pendingBytes = 0;
   private readonly sizes = new WeakMap<GPUBuffer, number>();
   liveBuffers = 0;
   liveBytes = 0;
@@ -34,6 +35,14 @@ export class BufferPool {
   reused = 0;
   /** Above this many pooled bytes, released buffers are destroyed instead of kept. */
   maxPooledBytes = 512 * 1024 * 1024;
+  /**
+   * Submits the recorded commands (set by the Runtime to its flush()). Called by acquire() when
+   * many released buffers wait for a submit, so a long loop without readbacks reuses buffers
+   * instead of growing the pool without bound.
+   */
+  requestSubmit: (() => void) | null = null;
+  /** Pending releases that trigger requestSubmit(): this many buffers or bytes. */
+  submitAfter = { buffers: 256, bytes: 64 * 1024 * 1024 };
 
   /** Out-of-memory errors reported asynchronously by the device; the next read throws them. */
   readonly asyncErrors: OutOfMemoryError[] = [];
@@ -46,6 +55,13 @@ export class BufferPool {
 
   acquire(bytes: number, label: string): GPUBuffer {
     const size = bucketSize(bytes);
+    if (
+      this.requestSubmit &&
+      !this.free.get(size)?.length &&
+      (this.pendingRelease.length >= this.submitAfter.buffers || this.pendingBytes >= this.submitAfter.bytes)
+    ) {
+      this.requestSubmit(); // -> onSubmitted(): the pending buffers become reusable
+    }
     const list = this.free.get(size);
     let buf = list?.pop();
     if (buf) {
@@ -84,7 +100,9 @@ export class BufferPool {
   /** Give a buffer back; it is reusable after the next submit. */
   release(buf: GPUBuffer): void {
     this.liveBuffers--;
-    this.liveBytes -= this.sizes.get(buf) ?? buf.size;
+    const size = this.sizes.get(buf) ?? buf.size;
+    this.liveBytes -= size;
+    this.pendingBytes += size;
     this.pendingRelease.push(buf);
   }
 
@@ -103,6 +121,7 @@ export class BufferPool {
       this.pooledBuffers++;
     }
     this.pendingRelease = [];
+    this.pendingBytes = 0;
   }
 
   /** Destroy every pooled (unused) buffer. */
