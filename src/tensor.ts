@@ -23,7 +23,7 @@ export class Storage {
     return this;
   }
   release(): void {
-    if (--this.refs === 0 && !this.rt.lost) this.rt.releaseBuffer(this.buffer);
+    if (--this.refs === 0 && !this.rt.lost) this.rt.pool.release(this.buffer);
   }
 }
 
