@@ -24,3 +24,4 @@ export { sizeOf, broadcastShapes, type Shape, type NestedArray } from './shape.t
 export { snapshot, restore, deviceLost, type HostCopy } from './recovery.ts';
 export type { LeakGroup } from './memory.ts';
 export { gradcheck, verdictOf, PASS_TOLERANCE, type GradcheckOptions, type GradcheckReport, type InputReport, type Verdict } from './check/gradcheck.ts';
+export { capture, onReplay, type CapturedStep } from './capture.ts';

@@ -23,7 +23,7 @@ export class Storage {
     return this;
   }
   release(): void {
-    if (--this.refs === 0 && !this.rt.lost) this.rt.pool.release(this.buffer);
+    if (--this.refs === 0 && !this.rt.lost) this.rt.releaseBuffer(this.buffer);
   }
 }
 
@@ -152,6 +152,23 @@ export class Tensor {
     }
     this.storage = storage;
     finalizer.register(this, storage, this);
+  }
+
+  /**
+   * Overwrite this tensor's values in place from host data (e.g. the next mini-batch of a
+   * captured training step). Work recorded before is submitted first, so it still sees the
+   * old values.
+   */
+  write(values: ArrayLike<number>): this {
+    const s = this.live('write');
+    if (values.length !== this.size) {
+      throw new ShapeError('write', [this.shape], `expected ${this.size} values for shape ${fmtShape(this.shape)}, got ${values.length}`);
+    }
+    if (s.rt.hasPendingWork) s.rt.flush();
+    const host = this.dtype === 'i32' ? Int32Array.from(values) : Float32Array.from(values);
+    if (this.dtype === 'i32') this.intRange = host.length ? [Math.min(...host), Math.max(...host)] : null;
+    if (host.length) s.rt.upload(s.buffer, host);
+    return this;
   }
 
   /** A new handle sharing this tensor's storage (used for views and saved tensors). */

@@ -4,6 +4,7 @@
 import { DeviceLostError, GPUExecutionError, LimitError } from '../errors.ts';
 import type { AdapterSummary } from './device.ts';
 import { NumericsChecker } from './numerics.ts';
+import { CaptureRecording, type ParamsRefresh } from './capture.ts';
 import { PipelineCache, type KernelKey } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
 
@@ -55,6 +56,10 @@ export class Runtime {
   private readonly readbackFree = new Map<number, GPUBuffer[]>();
   private destroyed = false;
   private placeholders: Partial<Record<'read' | 'rw', GPUBuffer>> = {};
+  /** The capture being recorded, if any (see capture.ts). */
+  private recording: CaptureRecording | null = null;
+  /** Buffers pinned by live captures. */
+  private readonly pinned = new Map<GPUBuffer, CaptureRecording>();
 
   readonly limits: EffectiveLimits;
   readonly debug: boolean;
@@ -147,7 +152,7 @@ export class Runtime {
    * Record one kernel launch. `buffers` are bound after the uniform (binding 0) in order.
    * The grid is given in workgroups; callers split grids larger than the device limit.
    */
-  dispatch(key: KernelKey, params: ArrayBufferView, buffers: readonly GPUBuffer[], grid: Grid, label: string): void {
+  dispatch(key: KernelKey, params: ArrayBufferView, buffers: readonly GPUBuffer[], grid: Grid, label: string, refresh?: ParamsRefresh): void {
     this.assertAlive(label);
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     const [x, y = 1, z = 1] = grid;
@@ -162,7 +167,9 @@ export class Runtime {
     }
     if (x === 0 || y === 0 || z === 0) return;
     const kernel = this.pipelines.get(key);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.uniform(params) }];
+    const rec = this.recording;
+    const uniform = rec ? rec.uniform(params, refresh) : this.uniform(params);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniform }];
     buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
     const bindGroup = this.device.createBindGroup({ label, layout: kernel.layout, entries });
     this.stats.bindGroups++;
@@ -171,6 +178,86 @@ export class Runtime {
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
+    if (rec) {
+      rec.commands.push({ kind: 'dispatch', pipeline: kernel.pipeline, bindGroup, grid: [x, y, z] });
+      for (const b of buffers) this.pin(b, rec);
+    }
+  }
+
+  private pin(buf: GPUBuffer, rec: CaptureRecording): void {
+    rec.buffers.add(buf);
+    this.pinned.set(buf, rec);
+  }
+
+  /** Return a tensor's buffer: to the pool, or to the capture that pins it. */
+  releaseBuffer(buf: GPUBuffer): void {
+    const rec = this.pinned.get(buf);
+    if (rec) {
+      this.pool.liveBuffers--; // accounted as held by the capture, not live
+      this.pool.liveBytes -= buf.size;
+      rec.held.push(buf);
+    } else {
+      this.pool.release(buf);
+    }
+  }
+
+  /** Start recording every dispatch and copy into `rec` (see src/capture.ts). */
+  beginCapture(rec: CaptureRecording): void {
+    if (this.recording) throw new GPUExecutionError(`capture '${rec.label}': another capture ('${this.recording.label}') is being recorded`);
+    this.flush(); // the capture starts from an empty encoder
+    this.recording = rec;
+  }
+
+  /** Stop recording and submit the first run. */
+  endCapture(): void {
+    const rec = this.recording;
+    if (!rec) return;
+    this.flush();
+    this.recording = null;
+  }
+
+  /** Run `hook` at the start of each replay of the capture being recorded (no-op when not capturing). */
+  addReplayHook(hook: () => void): void {
+    this.recording?.replayHooks.push(hook);
+  }
+
+  get capturing(): boolean {
+    return this.recording !== null;
+  }
+
+  /** Re-encode a captured stream (after its hooks ran) and submit it: one submission. */
+  replay(rec: CaptureRecording): void {
+    this.assertAlive(rec.label);
+    if (rec.disposed) throw new GPUExecutionError(`capture '${rec.label}' was disposed`);
+    if (this.recording) throw new GPUExecutionError(`capture '${rec.label}' cannot replay while '${this.recording.label}' is being recorded`);
+    rec.prepareReplay();
+    rec.writeUniforms();
+    for (const c of rec.commands) {
+      if (c.kind === 'dispatch') {
+        const pass = this.ensurePass();
+        pass.setPipeline(c.pipeline);
+        pass.setBindGroup(0, c.bindGroup);
+        pass.dispatchWorkgroups(c.grid[0], c.grid[1], c.grid[2]);
+        this.stats.dispatches++;
+      } else {
+        this.ensureEncoderNoPass().copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.bytes);
+      }
+    }
+    this.flush();
+  }
+
+  /** Free a capture: its held buffers go back to the pool. */
+  disposeCapture(rec: CaptureRecording): void {
+    if (rec.disposed) return;
+    rec.disposed = true;
+    for (const b of rec.buffers) if (this.pinned.get(b) === rec) this.pinned.delete(b);
+    for (const b of rec.held) {
+      this.pool.liveBuffers++;
+      this.pool.liveBytes += b.size;
+      this.pool.release(b);
+    }
+    rec.held.length = 0;
+    rec.destroyUniforms();
   }
 
   /** Record a buffer-to-buffer copy in order with the kernels. */
@@ -178,6 +265,12 @@ export class Runtime {
     this.assertAlive('copy');
     if (bytes === 0) return;
     this.ensureEncoderNoPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    const rec = this.recording;
+    if (rec) {
+      rec.commands.push({ kind: 'copy', src, srcOffset, dst, dstOffset, bytes });
+      this.pin(src, rec);
+      this.pin(dst, rec);
+    }
   }
 
   /** Upload host data into a buffer that no unsubmitted command references (fresh from the pool). */
@@ -194,6 +287,11 @@ export class Runtime {
     this.stats.uploads++;
   }
 
+  /** Whether commands are recorded but not yet submitted. */
+  get hasPendingWork(): boolean {
+    return this.encoder !== null;
+  }
+
   /** Submit everything recorded so far (one submission). */
   flush(): void {
     if (this.lost || this.destroyed) return;
@@ -207,6 +305,7 @@ export class Runtime {
         const used = i < this.uniformChunk ? UNIFORM_CHUNK : this.uniformOffset;
         if (used > 0) this.device.queue.writeBuffer(c.buffer, 0, c.cpu, 0, used);
       }
+      this.recording?.writeUniforms();
       this.device.queue.submit([this.encoder.finish({ label: 'webgrad:step' })]);
       this.encoder = null;
       this.uniformChunk = 0;
@@ -219,6 +318,9 @@ export class Runtime {
   /** Copy `bytes` from `src` to the host. Flushes, waits for the GPU and surfaces GPU errors. */
   async read(src: GPUBuffer, bytes: number, label: string): Promise<ArrayBuffer> {
     this.assertAlive(label);
+    if (this.recording) {
+      throw new GPUExecutionError(`${label}: cannot read back inside capture '${this.recording.label}' (a replay runs no JS); read after run()`);
+    }
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     const free = this.readbackFree.get(size);
     const staging =

@@ -15,15 +15,20 @@ export interface SgdKernelArgs {
   weightDecay: number;
   nesterov: boolean;
   label: string;
+  /** Inside a capture: the current lr (and step) at each replay, so schedules keep working. */
+  live?: () => { lr: number; t: number };
 }
 
 export function sgdKernel(a: SgdKernelArgs): void {
   const rt = a.param.runtime;
-  const params = new ParamWriter()
-    .u32(a.param.size).u32(0)
-    .f32(a.lr).f32(a.weightDecay).f32(a.momentum)
-    .f32(0).f32(0).f32(0).f32(0).f32(1)
-    .done();
+  const pack = (lr: number) =>
+    new ParamWriter()
+      .u32(a.param.size).u32(0)
+      .f32(lr).f32(a.weightDecay).f32(a.momentum)
+      .f32(0).f32(0).f32(0).f32(0).f32(1)
+      .done();
+  const params = pack(a.lr);
+  const live = a.live;
   rt.dispatch(
     {
       shader: 'optim',
@@ -36,6 +41,7 @@ export function sgdKernel(a: SgdKernelArgs): void {
     [a.param.buffer(a.label), a.grad.buffer(a.label), a.momentumBuf?.buffer(a.label) ?? rt.placeholder('rw')],
     grid1d(rt, a.param.size, WG),
     `${a.label}.sgd`,
+    live && (() => pack(live().lr)),
   );
 }
 
@@ -54,17 +60,23 @@ export interface AdamKernelArgs {
   /** 1-based step count of this parameter (for the bias corrections). */
   t: number;
   label: string;
+  /** Inside a capture: the current lr and step count at each replay (bias corrections change). */
+  live?: () => { lr: number; t: number };
 }
 
 export function adamKernel(a: AdamKernelArgs): void {
   const rt = a.param.runtime;
-  const bc1 = 1 - a.beta1 ** a.t;
-  const bc2 = 1 - a.beta2 ** a.t;
-  const params = new ParamWriter()
-    .u32(a.param.size).u32(0)
-    .f32(a.lr).f32(a.weightDecay).f32(0)
-    .f32(a.beta1).f32(a.beta2).f32(a.eps).f32(a.lr / bc1).f32(Math.sqrt(bc2))
-    .done();
+  const pack = (lr: number, t: number) => {
+    const bc1 = 1 - a.beta1 ** t;
+    const bc2 = 1 - a.beta2 ** t;
+    return new ParamWriter()
+      .u32(a.param.size).u32(0)
+      .f32(lr).f32(a.weightDecay).f32(0)
+      .f32(a.beta1).f32(a.beta2).f32(a.eps).f32(lr / bc1).f32(Math.sqrt(bc2))
+      .done();
+  };
+  const params = pack(a.lr, a.t);
+  const live = a.live;
   rt.dispatch(
     {
       shader: 'optim',
@@ -77,5 +89,10 @@ export function adamKernel(a: AdamKernelArgs): void {
     [a.param.buffer(a.label), a.grad.buffer(a.label), a.m.buffer(a.label), a.v.buffer(a.label)],
     grid1d(rt, a.param.size, WG),
     `${a.label}.${a.decoupled ? 'adamw' : 'adam'}`,
+    live &&
+      (() => {
+        const { lr, t } = live();
+        return pack(lr, t);
+      }),
   );
 }

@@ -46,6 +46,7 @@ export class Adam extends Optimizer {
       decoupled: this.decoupled,
       t,
       label: p.name,
+      live: this.liveOf(p),
     });
   }
 }

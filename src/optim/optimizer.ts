@@ -86,6 +86,22 @@ export abstract class Optimizer {
     }
     this.lrValue = lr;
     this.stepCount++;
+    // Inside capture(): a replay runs no JS, so redo this bookkeeping (schedule, step counts) at
+    // the start of each replay; the update kernels re-read it through liveOf().
+    const rt = this.params[0]?.tensor.runtime;
+    if (rt?.capturing) {
+      rt.addReplayHook(() => {
+        const next = this.scheduler ? checkLr(`${this.name} scheduler(${this.stepCount})`, this.scheduler(this.stepCount)) : this.lrValue;
+        for (const { p } of work) this.steps.set(p.tensor, (this.steps.get(p.tensor) ?? 0) + 1);
+        this.lrValue = next;
+        this.stepCount++;
+      });
+    }
+  }
+
+  /** The learning rate and step count of a parameter as of the latest step (for captured replays). */
+  protected liveOf(p: NamedParam): () => { lr: number; t: number } {
+    return () => ({ lr: this.lrValue, t: this.steps.get(p.tensor) ?? 1 });
   }
 
   /** Clear (dispose) the gradients of all parameters. */

@@ -37,6 +37,7 @@ export class SGD extends Optimizer {
       weightDecay: this.weightDecay,
       nesterov: this.nesterov,
       label: p.name,
+      live: this.liveOf(p),
     });
   }
 }
