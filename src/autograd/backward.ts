@@ -2,7 +2,7 @@
 // reverse, call each op's backward (GPU kernels), check every gradient's shape, and sum the
 // gradients of tensors used more than once.
 import { noGrad } from '../context.ts';
-import { AutogradError, ShapeError, fmtShape } from '../errors.ts';
+import { AutogradError, DisposedTensorError, ShapeError, fmtShape } from '../errors.ts';
 import { keep } from '../memory.ts';
 import { sameShape } from '../shape.ts';
 import { full, type Tensor } from '../tensor.ts';
@@ -15,7 +15,8 @@ export interface BackwardOptions {
 }
 
 export function backward(root: Tensor, gradOutput?: Tensor, opts: BackwardOptions = {}): void {
-  if (root.disposed) throw new AutogradError(`backward: the output tensor ${root.describe()} is disposed`);
+  if (root.disposed) throw new DisposedTensorError('backward', `the output ${root.describe()}`);
+  if (gradOutput?.disposed) throw new DisposedTensorError('backward', `the output gradient ${gradOutput.describe()}`);
   if (!root.requiresGrad) {
     throw new AutogradError(`backward: ${root.describe()} does not require grad (no input of the graph had requiresGrad: true, or it was computed under noGrad)`);
   }

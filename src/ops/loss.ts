@@ -42,6 +42,10 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
       throw new ValueError(op, `labels must be class indices in [0, ${c - 1}] for ${c} classes, got values in [${range[0]}, ${range[1]}]`);
     }
   } else if (labels.dtype === 'f32') {
+    if (labels.rank === 1 && labels.shape[0] === n) {
+      // The shape of class indices with a float dtype: the usual mistake is the dtype.
+      throw new DTypeError(op, `class-index labels [${n}] must be i32, got f32 (create them with { dtype: 'i32' }, or pass f32 targets of the logits shape [${n}, ${c}])`);
+    }
     if (!sameShape(labels.shape, logits.shape)) {
       throw new ShapeError(op, [logits.shape, labels.shape], 'f32 labels must be one-hot or soft targets with the logits shape [N, C] (or pass i32 class indices [N])');
     }

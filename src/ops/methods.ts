@@ -7,7 +7,7 @@ import { linear, type Activation } from './linear.ts';
 import { mseLoss, softmaxCrossEntropy, type MseOptions } from './loss.ts';
 import { matmul } from './matmul.ts';
 import { argmax, max, mean, sum, type ReduceOptions } from './reduce.ts';
-import { permute, reshape, transpose } from './shape.ts';
+import { permute, reshape, transpose, view } from './shape.ts';
 import { logSoftmax, softmax } from './softmax.ts';
 
 declare module '../tensor.ts' {
@@ -86,6 +86,6 @@ P.logSoftmax = function (axis) { return logSoftmax(this, axis); };
 P.softmaxCrossEntropy = function (labels) { return softmaxCrossEntropy(this, labels); };
 P.mseLoss = function (target, opts) { return mseLoss(this, target, opts); };
 P.backward = function (grad, opts) { backward(this, grad, opts); };
-P.detach = function () { return this.share(this.shape); };
+P.detach = function () { return view(this, this.shape, 'detach'); };
 P.retainGrad = function () { this.retainsGrad = true; return this; };
 P.zeroGrad = function () { this.grad?.dispose(); this.grad = null; };

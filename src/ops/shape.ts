@@ -1,5 +1,5 @@
 // Shape ops: reshape (a view sharing storage), transpose / permute (a copy through a kernel).
-import { ShapeError, ValueError } from '../errors.ts';
+import { DisposedTensorError, ShapeError, ValueError } from '../errors.ts';
 import { normalizeAxis, resolveReshape } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { permuteKernel } from '../kernels/transpose.ts';
@@ -23,10 +23,16 @@ export const permuteOp = defineOp<{ perm: number[] }, undefined>({
   },
 });
 
+/** A handle sharing x's storage with another shape; `op` names the caller if x is disposed. */
+export function view(x: Tensor, shape: readonly number[], op: string): Tensor {
+  if (x.disposed) throw new DisposedTensorError(op, x.describe());
+  return x.share(shape);
+}
+
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (x.dtype !== 'f32') {
     // Labels and indices reshape too; they never carry gradients.
-    return x.share(resolveReshape('reshape', x.shape, shape));
+    return view(x, resolveReshape('reshape', x.shape, shape), 'reshape');
   }
   return apply(reshapeOp, [x], { shape: resolveReshape('reshape', x.shape, shape) });
 }
