@@ -20,7 +20,7 @@ async function batches(n: number): Promise<{ x: Float32Array; y: Int32Array }[]>
   for (let i = 0; i < n; i++) {
     const x = randn([BATCH, 20], { seed: 100 + i });
     const y = randint([BATCH], 0, 5, { seed: 200 + i });
-    out.push({ x: await x.data(), y: await y.data() });
+    out.push({ x: (await x.data()) as Float32Array, y: (await y.data()) as Int32Array });
     x.dispose();
     y.dispose();
   }

@@ -8,9 +8,12 @@
 // Relative error per element, as in seed 003: |num - ana| / max(|num| + |ana|, floor), where
 // floor = 1e-3 * (largest |num| of that input) + 1e-12: elements whose true gradient is tiny
 // compared with the input's scale are judged against that scale, since fp32 cannot resolve them
-// more finely. Verdict bands (seed 003): < 1e-7 excellent, < 1e-5 fine, < 1e-3 check, else
-// likely a bug. Pass thresholds (fp32 analytic gradients): 1e-3 in 'reference' mode, 2e-2 in
-// 'gpu' mode.
+// more finely. Elements whose absolute difference is at most `atol` agree by definition (an
+// fp32 gradient of an O(1) computation carries absolute errors of ~1e-8..1e-7, so a gradient
+// that is exactly 0 would otherwise show a relative error of 1); maxRelError is taken over the
+// other elements. Verdict bands (seed 003): < 1e-7 excellent, < 1e-5 fine, < 1e-3 check, else
+// likely a bug. Pass thresholds (fp32 analytic gradients), stated once in PASS_TOLERANCE:
+// relative 1e-3 and absolute 1e-6 in 'reference' mode, 2e-2 and 1e-4 in 'gpu' mode.
 import { noGrad } from '../context.ts';
 import { ValueError } from '../errors.ts';
 import { tidy } from '../memory.ts';
@@ -21,7 +24,10 @@ import { captureTape, dot, readRef, replay, type Tape } from './replay.ts';
 
 export type Verdict = 'excellent' | 'fine' | 'check' | 'likely a bug';
 
-export const PASS_TOLERANCE = { reference: 1e-3, gpu: 2e-2 } as const;
+export const PASS_TOLERANCE = {
+  reference: { rtol: 1e-3, atol: 1e-6 },
+  gpu: { rtol: 2e-2, atol: 1e-4 },
+} as const;
 
 export interface GradcheckOptions {
   /** 'reference' (default): float64 CPU replay; 'gpu': fp32 forward on the GPU. */
@@ -34,8 +40,10 @@ export interface GradcheckOptions {
   directions?: number;
   /** Seed for cotangents, subsets and directions. Default 0. */
   seed?: number;
-  /** Pass threshold on the max relative error. Default PASS_TOLERANCE[mode]. */
+  /** Pass threshold on the max relative error. Default PASS_TOLERANCE[mode].rtol. */
   tolerance?: number;
+  /** Absolute differences up to this agree regardless of relative error. Default PASS_TOLERANCE[mode].atol. */
+  atol?: number;
   /** Indices of the inputs to check (default: every f32 input). */
   wrt?: number[];
 }
@@ -47,7 +55,9 @@ export interface InputReport {
   checked: number;
   /** Coordinates whose +-h straddles a non-differentiable point (ReLU at 0, max ties): skipped. */
   skippedNearKink: number;
+  /** Max relative error over the elements whose absolute difference exceeds atol (0 if none). */
   maxRelError: number;
+  maxAbsError: number;
   worst: { index: number[]; numerical: number; analytical: number } | null;
   verdict: Verdict;
   passed: boolean;
@@ -66,6 +76,7 @@ export interface GradcheckReport {
   mode: 'reference' | 'gpu';
   eps: number;
   tolerance: number;
+  atol: number;
   outputShape: number[];
   inputs: InputReport[];
   directional: DirectionalReport[];
@@ -91,7 +102,8 @@ export async function gradcheck(fn: Fn, inputs: readonly Tensor[], opts: Gradche
   const mode = opts.mode ?? 'reference';
   if (mode !== 'reference' && mode !== 'gpu') throw new ValueError('gradcheck', `mode must be 'reference' or 'gpu', got '${String(mode)}'`);
   const eps = opts.eps ?? (mode === 'reference' ? 1e-6 : 1e-2);
-  const tolerance = opts.tolerance ?? PASS_TOLERANCE[mode];
+  const tolerance = opts.tolerance ?? PASS_TOLERANCE[mode].rtol;
+  const atol = opts.atol ?? PASS_TOLERANCE[mode].atol;
   const rng = new Rng(opts.seed ?? 0);
   const wrt = opts.wrt ?? inputs.flatMap((t, i) => (t.dtype === 'f32' ? [i] : []));
   for (const i of wrt) {
@@ -140,11 +152,11 @@ export async function gradcheck(fn: Fn, inputs: readonly Tensor[], opts: Gradche
   const base = await evaluate(host);
   const reports: InputReport[] = [];
   for (const i of wrt) {
-    reports.push(await checkInput(i, host, analytic.get(i)!, evaluate, base.signature, { eps, tolerance, maxCoords: opts.maxCoords ?? (tape ? 64 : 16), rng }));
+    reports.push(await checkInput(i, host, analytic.get(i)!, evaluate, base.signature, { eps, tolerance, atol, maxCoords: opts.maxCoords ?? (tape ? 64 : 16), rng }));
   }
   const directional: DirectionalReport[] = [];
   for (let d = 0; d < (opts.directions ?? 2); d++) {
-    directional.push(await checkDirection(host, wrt, analytic, evaluate, base.signature, eps, tolerance, rng));
+    directional.push(await checkDirection(host, wrt, analytic, evaluate, base.signature, eps, tolerance, atol, rng));
   }
 
   leaves.forEach((t) => {
@@ -155,7 +167,7 @@ export async function gradcheck(fn: Fn, inputs: readonly Tensor[], opts: Gradche
   cotTensor?.dispose();
   const passed = reports.every((r) => r.passed) && directional.every((d) => d.passed);
   const ops = tape ? tape.nodes.map((node) => node.op.name) : [];
-  return { passed, mode, eps, tolerance, outputShape, inputs: reports, directional, ops };
+  return { passed, mode, eps, tolerance, atol, outputShape, inputs: reports, directional, ops };
 }
 
 async function readConstants(tape: Tape, leaves: Tensor[]): Promise<Map<Tensor, RefArray>> {
@@ -177,7 +189,7 @@ function perturbed(host: RefArray[], i: number, j: number, delta: number): RefAr
 
 async function checkInput(
   i: number, host: RefArray[], ana: RefArray, evaluate: Evaluate, baseSig: string,
-  o: { eps: number; tolerance: number; maxCoords: number; rng: Rng },
+  o: { eps: number; tolerance: number; atol: number; maxCoords: number; rng: Rng },
 ): Promise<InputReport> {
   const x = host[i];
   const n = x.data.length;
@@ -196,9 +208,13 @@ async function checkInput(
   }
   const floor = 1e-3 * pairs.reduce((m, p) => Math.max(m, Math.abs(p.num)), 0) + 1e-12;
   let maxRel = 0;
+  let maxAbs = 0;
   let worst: InputReport['worst'] = null;
   for (const p of pairs) {
-    let rel = Math.abs(p.num - p.ana) / Math.max(Math.abs(p.num) + Math.abs(p.ana), floor);
+    const abs = Math.abs(p.num - p.ana);
+    maxAbs = Math.max(maxAbs, Number.isNaN(abs) ? Infinity : abs);
+    if (abs <= o.atol) continue;
+    let rel = abs / Math.max(Math.abs(p.num) + Math.abs(p.ana), floor);
     if (Number.isNaN(rel)) rel = Infinity;
     if (worst === null || rel > maxRel) {
       maxRel = rel;
@@ -209,13 +225,13 @@ async function checkInput(
   const passed = maxRel < o.tolerance;
   return {
     input: i, shape: [...x.shape], total: n, checked: pairs.length, skippedNearKink: skipped,
-    maxRelError: maxRel, worst, verdict: verdictOf(maxRel), passed,
+    maxRelError: maxRel, maxAbsError: maxAbs, worst, verdict: verdictOf(maxRel), passed,
   };
 }
 
 async function checkDirection(
   host: RefArray[], wrt: number[], analytic: Map<number, RefArray>, evaluate: Evaluate, baseSig: string,
-  eps: number, tolerance: number, rng: Rng,
+  eps: number, tolerance: number, atol: number, rng: Rng,
 ): Promise<DirectionalReport> {
   const dirs = host.map((v, k) => refArray(v.shape, () => (wrt.includes(k) ? rng.normal() : 0)));
   let scale = 1;
@@ -229,7 +245,8 @@ async function checkDirection(
     return { numerical: NaN, analytical, relError: 0, passed: true, skippedNearKink: true };
   }
   const numerical = (plus.f - minus.f) / (2 * h);
-  const relError = Math.abs(numerical - analytical) / Math.max(Math.abs(numerical) + Math.abs(analytical), 1e-12);
+  const abs = Math.abs(numerical - analytical);
+  const relError = abs <= atol ? 0 : abs / Math.max(Math.abs(numerical) + Math.abs(analytical), 1e-12);
   return { numerical, analytical, relError, passed: relError < tolerance, skippedNearKink: false };
 }
 
