@@ -107,3 +107,73 @@ describe('leak report and budget', () => {
     a.dispose();
   });
 });
+
+describe('a long training loop', () => {
+  it('keeps live tensors, live bytes and pooled bytes flat over 2,000 steps', async () => {
+    await init({ debug: false });
+    const { SGD } = await import('../src/optim/index.ts');
+    const { linear, softmaxCrossEntropy, randint } = await import('../src/index.ts');
+    const w1 = randn([32, 24], { seed: 1, std: 0.2, requiresGrad: true });
+    const b1 = randn([24], { seed: 2, std: 0.1, requiresGrad: true });
+    const w2 = randn([24, 10], { seed: 3, std: 0.2, requiresGrad: true });
+    const b2 = randn([10], { seed: 4, std: 0.1, requiresGrad: true });
+    const opt = new SGD([w1, b1, w2, b2], { lr: 0.05, momentum: 0.9 });
+    const x = randn([16, 32], { seed: 5 });
+    const y = randint([16], 0, 10, { seed: 6 });
+    const samples: ReturnType<typeof memory>[] = [];
+    let first = 0;
+    let last = 0;
+    for (let step = 0; step < 2000; step++) {
+      const loss = tidy(() => {
+        opt.zeroGrad();
+        const l = softmaxCrossEntropy(linear(linear(x, w1, b1, 'relu'), w2, b2), y);
+        l.backward();
+        opt.step();
+        return l;
+      });
+      if (step === 0) first = await loss.item();
+      if (step === 1999) last = await loss.item();
+      loss.dispose();
+      if (step % 100 === 99) {
+        await runtime().sync();
+        samples.push(memory());
+      }
+    }
+    expect(last).toBeLessThan(first * 0.5); // it really trained
+    const warm = samples.slice(2); // after warm-up
+    for (const s of warm) {
+      expect(s.liveTensors).toBe(warm[0].liveTensors);
+      expect(s.liveBytes).toBe(warm[0].liveBytes);
+      expect(s.pooledBytes).toBe(warm[0].pooledBytes);
+      expect(s.savedForBackward).toBe(0);
+    }
+    expect(warm[warm.length - 1].buffersCreated).toBe(warm[0].buffersCreated);
+    opt.dispose();
+    [w1, b1, w2, b2].forEach((t) => {
+      t.zeroGrad();
+      t.dispose();
+    });
+    x.dispose();
+    y.dispose();
+  }, 300_000);
+});
+
+describe('GPU validation errors', () => {
+  it('are captured per launch in debug mode and reported with the op label', async () => {
+    await init({ debug: true });
+    const rt = runtime();
+    const bad = rt.device.createBuffer({ label: 'not-storage', size: 64, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const x = tensor([1, 2, 3]);
+    rt.dispatch(
+      { shader: 'elementwise', entry: 'unary', constants: { WG: 256, OP: 6 }, bindings: ['uniform', 'read', 'read', 'rw'] },
+      new Uint8Array(256),
+      [x.buffer(), x.buffer(), bad],
+      [1, 1],
+      'deliberately-invalid.forward',
+    );
+    await expect(x.data()).rejects.toThrow(/deliberately-invalid\.forward/);
+    // The runtime keeps working after the error was reported.
+    expectClose(await tensor([1, -2]).relu().data(), [1, 0]);
+    await init({ debug: false });
+  });
+});

@@ -171,6 +171,8 @@ export class Runtime {
     const uniform = rec ? rec.uniform(params, refresh) : this.uniform(params);
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniform }];
     buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    // Debug mode: an error scope per launch attributes validation errors to the op's label.
+    if (this.debug) this.device.pushErrorScope('validation');
     const bindGroup = this.device.createBindGroup({ label, layout: kernel.layout, entries });
     this.stats.bindGroups++;
     const pass = this.ensurePass();
@@ -178,6 +180,12 @@ export class Runtime {
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     this.stats.dispatches++;
+    if (this.debug) {
+      this.device.popErrorScope().then(
+        (err) => err && this.gpuErrors.push(`in op '${label}': ${err.message}`),
+        () => undefined,
+      );
+    }
     if (rec) {
       rec.commands.push({ kind: 'dispatch', pipeline: kernel.pipeline, bindGroup, grid: [x, y, z] });
       for (const b of buffers) this.pin(b, rec);
