@@ -13,6 +13,8 @@ export interface AdapterSummary {
   driver: string;
   features: string[];
   isFallbackAdapter: boolean;
+  /** The device's limits that matter to webgrad's kernels and allocations. */
+  limits: Record<string, number>;
 }
 
 export interface InitOptions extends RuntimeOptions {
@@ -90,6 +92,12 @@ function summarize(adapter: GPUAdapter | null, driver: string, device: GPUDevice
     driver,
     features: [...device.features].sort(),
     isFallbackAdapter: Boolean((info as unknown as { isFallbackAdapter?: boolean })?.isFallbackAdapter),
+    limits: Object.fromEntries(
+      [...WANTED_LIMITS, 'maxComputeWorkgroupsPerDimension', 'minUniformBufferOffsetAlignment'].map((k) => [
+        k,
+        (device.limits as unknown as Record<string, number>)[k],
+      ]),
+    ),
   };
 }
 
