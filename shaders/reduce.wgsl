@@ -43,28 +43,25 @@ fn dim(v: array<vec4<u32>, 2>, d: u32) -> u32 {
   return v[d / 4u][d % 4u];
 }
 
-fn kept_base(o: u32) -> u32 {
-  var rem = o;
+// Element offset of the i-th index of a row-major `shape` (rank dims) laid out with `strides`.
+fn strided_offset(i: u32, rank: u32, shape: array<vec4<u32>, 2>, strides: array<vec4<u32>, 2>) -> u32 {
+  var rem = i;
   var idx = 0u;
-  for (var k = 0u; k < P.kept_rank; k++) {
-    let d = P.kept_rank - 1u - k;
-    let size = dim(P.kept_shape, d);
-    idx += (rem % size) * dim(P.kept_strides, d);
+  for (var k = 0u; k < rank; k++) {
+    let d = rank - 1u - k;
+    let size = dim(shape, d);
+    idx += (rem % size) * dim(strides, d);
     rem = rem / size;
   }
   return idx;
 }
 
+fn kept_base(o: u32) -> u32 {
+  return strided_offset(o, P.kept_rank, P.kept_shape, P.kept_strides);
+}
+
 fn red_offset(r: u32) -> u32 {
-  var rem = r;
-  var idx = 0u;
-  for (var k = 0u; k < P.red_rank; k++) {
-    let d = P.red_rank - 1u - k;
-    let size = dim(P.red_shape, d);
-    idx += (rem % size) * dim(P.red_strides, d);
-    rem = rem / size;
-  }
-  return idx;
+  return strided_offset(r, P.red_rank, P.red_shape, P.red_strides);
 }
 
 fn out_index(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { refArray } from '../src/check/array.ts';
 import { REFERENCE } from '../src/check/reference.ts';
 import { OPS, add, apply, div, maximum, mul, sub, tensor, type Tensor } from '../src/index.ts';
-import { checkOp, input, randomRef, readRef, shapesLabel, TOL } from './ops-harness.ts';
+import { checkOp, FP32, input, randomRef, readRef, shapesLabel, TOL } from './ops-harness.ts';
 import { expectClose } from './helpers.ts';
 
 const BROADCAST_PAIRS: [number[], number[]][] = [
@@ -57,8 +57,8 @@ describe('binary ops with broadcasting', () => {
     const a = tensor([1, 2, 3], { requiresGrad: true });
     const b = tensor([1, 5, 3], { requiresGrad: true });
     maximum(a, b).sum().backward();
-    expectClose(await a.grad!.data(), [1, 0, 1]);
-    expectClose(await b.grad!.data(), [0, 1, 0]);
+    expectClose(await a.grad!.data(), [1, 0, 1], FP32);
+    expectClose(await b.grad!.data(), [0, 1, 0], FP32);
   });
 });
 
@@ -134,9 +134,9 @@ describe('unary ops', () => {
   it('relu and abs have derivative 0 at 0 (seed 003: the mask keeps x > 0)', async () => {
     const x = tensor([-1, 0, 2], { requiresGrad: true });
     x.relu().sum().backward();
-    expectClose(await x.grad!.data(), [0, 0, 1]);
+    expectClose(await x.grad!.data(), [0, 0, 1], FP32);
     x.zeroGrad();
     x.abs().sum().backward();
-    expectClose(await x.grad!.data(), [-1, 0, 1]);
+    expectClose(await x.grad!.data(), [-1, 0, 1], FP32);
   });
 });

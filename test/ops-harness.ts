@@ -16,6 +16,9 @@ import { expectClose } from './helpers.ts';
  */
 export const TOL = { rtol: 1e-4, atol: 1e-5 };
 
+/** A few f32 operations on small exact inputs (the seeds' worked examples): a few ulps. */
+export const FP32 = { rtol: 1e-5, atol: 1e-7 };
+
 export interface RandomOptions {
   /** Values are drawn from N(0, 1) and then transformed: 'positive' -> |x| + 0.5; 'nonzero' keeps |x| >= 0.5. */
   domain?: 'any' | 'positive' | 'nonzero';

@@ -6,9 +6,7 @@ import { refArray, type RefArray } from '../src/check/array.ts';
 import { mseLossRef, REFERENCE } from '../src/check/reference.ts';
 import { linear, matmul, mseLoss, noGrad, softmax, softmaxCrossEntropy, tensor, type Tensor } from '../src/index.ts';
 import { expectClose } from './helpers.ts';
-import { TOL } from './ops-harness.ts';
-
-const FP32 = { rtol: 1e-6, atol: 1e-6 };
+import { FP32, TOL } from './ops-harness.ts';
 
 describe('seed 004: affine forward Y = X W + B, element by element', () => {
   const X = [[1, 2, 3], [4, 5, 6]];
@@ -199,7 +197,7 @@ describe('seed 001: the 2-2-1 sigmoid network, L = 1/2 (y - t)^2', () => {
       [z1, e.z1], [a1, e.a1], [z2, [e.z2]], [pred, [e.y]], [loss, [e.L]], [z2.grad!, [e.delta2]], [W2.grad!, e.dW2],
       [b2.grad!, [e.delta2]], [a1.grad!, e.dA1], [z1.grad!, e.delta1], [W1.grad!, e.dW1], [b1.grad!, e.delta1],
     ];
-    for (const [t, exact] of pairs) expectClose(await t.data(), exact, { rtol: 1e-5, atol: 1e-7 });
+    for (const [t, exact] of pairs) expectClose(await t.data(), exact, FP32);
   }
 
   /** Seed 001's forward and backward formulas, written out in float64. */
