@@ -1,7 +1,7 @@
 // webgrad quickstart: fit y = 3 x1 - 2 x2 + 0.5 (+ noise) by gradient descent on the GPU.
 // Every forward and backward kernel runs in WGSL; the update is a manual SGD step under noGrad().
 //
-//   npm start                         (after npm install; see README.md)
+//   npm run quickstart                (after npm install; see README.md)
 //   npx tsx --conditions=development examples/quickstart.ts
 import { init, memory, mseLoss, noGrad, randn, tensor, tidy, zeros, type Tensor } from 'webgrad';
 
