@@ -3,19 +3,18 @@
 // activation, which must also agree with the unfused matmul + add (+ relu / sigmoid) path.
 import { describe, expect, it } from 'vitest';
 import { linear, matmul, tensor, type Activation, type Tensor } from '../src/index.ts';
-import { checkOp, input, randomRef, readRef, shapesLabel, TOL, toTensor } from './ops-harness.ts';
+import { checkOp, input, randomRef, readRef, shapesLabel, testSeed, TOL, toTensor } from './ops-harness.ts';
 import { expectClose } from './helpers.ts';
 
 const DIMS = [1, 3, 17, 64, 100];
 
 describe('matmul [M, K] x [K, N]', () => {
-  let seed = 5000;
   for (const M of DIMS) {
     for (const N of DIMS) {
       for (const K of DIMS) {
         it(`M=${M} N=${N} K=${K}`, async () => {
-          const a = randomRef([M, K], seed++);
-          const b = randomRef([K, N], seed++);
+          const a = randomRef([M, K], testSeed(0));
+          const b = randomRef([K, N], testSeed(1));
           await checkOp('matmul', undefined, [input(a), input(b)], ([x, y]) => matmul(x, y));
         });
       }
@@ -24,7 +23,6 @@ describe('matmul [M, K] x [K, N]', () => {
 });
 
 describe('batched matmul', () => {
-  let seed = 6000;
   const cases: [number, number, number, number][] = [
     [1, 3, 5, 4],
     [2, 17, 3, 64],
@@ -34,13 +32,13 @@ describe('batched matmul', () => {
   ];
   for (const [B, M, K, N] of cases) {
     it(`[B, M, K] x [K, N] (B shared) ${shapesLabel([B, M, K], [K, N])}`, async () => {
-      const a = randomRef([B, M, K], seed++);
-      const b = randomRef([K, N], seed++);
+      const a = randomRef([B, M, K], testSeed(0));
+      const b = randomRef([K, N], testSeed(1));
       await checkOp('matmul', undefined, [input(a), input(b)], ([x, y]) => x.matmul(y));
     });
     it(`[B, M, K] x [B, K, N] ${shapesLabel([B, M, K], [B, K, N])}`, async () => {
-      const a = randomRef([B, M, K], seed++);
-      const b = randomRef([B, K, N], seed++);
+      const a = randomRef([B, M, K], testSeed(0));
+      const b = randomRef([B, K, N], testSeed(1));
       await checkOp('matmul', undefined, [input(a), input(b)], ([x, y]) => x.matmul(y));
     });
   }
@@ -56,14 +54,13 @@ describe('batched matmul', () => {
 const ACTIVATIONS: Activation[] = ['none', 'relu', 'sigmoid'];
 
 describe('linear (fused act(x W + b))', () => {
-  let seed = 7000;
   const shapes: [number, number, number][] = [[1, 1, 1], [3, 5, 2], [17, 3, 64], [64, 100, 17], [100, 17, 3], [2, 257, 33]];
   for (const activation of ACTIVATIONS) {
     for (const [M, K, N] of shapes) {
       it(`${activation} x [${M}, ${K}] W [${K}, ${N}]`, async () => {
-        const x = randomRef([M, K], seed++);
-        const w = randomRef([K, N], seed++);
-        const b = randomRef([N], seed++);
+        const x = randomRef([M, K], testSeed(0));
+        const w = randomRef([K, N], testSeed(1));
+        const b = randomRef([N], testSeed(2));
         await checkOp('linear', { activation }, [input(x), input(w), input(b)], ([tx, tw, tb]) => linear(tx, tw, tb, activation));
       });
     }
@@ -77,8 +74,8 @@ describe('linear (fused act(x W + b))', () => {
 
   for (const activation of ACTIVATIONS) {
     it(`${activation}: fused and unfused paths agree on values and gradients`, async () => {
-      const refs = [randomRef([33, 20], seed++), randomRef([20, 7], seed++), randomRef([7], seed++)];
-      const dY = randomRef([33, 7], seed++);
+      const refs = [randomRef([33, 20], testSeed(0)), randomRef([20, 7], testSeed(1)), randomRef([7], testSeed(2))];
+      const dY = randomRef([33, 7], testSeed(3));
       const results = [];
       for (const path of [linear, unfused]) {
         const [x, w, b] = refs.map((r) => toTensor(input(r)));

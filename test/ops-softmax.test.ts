@@ -5,20 +5,19 @@ import { refArray, type RefArray } from '../src/check/array.ts';
 import { mseLossRef } from '../src/check/reference.ts';
 import { Rng } from '../src/random.ts';
 import { logSoftmax, mseLoss, softmax, softmaxCrossEntropy, tensor } from '../src/index.ts';
-import { checkOp, FP32, input, randomRef, readRef, shapesLabel, TOL, toTensor } from './ops-harness.ts';
+import { checkOp, FP32, input, randomRef, readRef, shapesLabel, testSeed, TOL, toTensor } from './ops-harness.ts';
 import { expectClose } from './helpers.ts';
 
 const SHAPES: number[][] = [[1], [5], [1, 1], [3, 7], [2, 3, 10], [4, 1000], [70000, 3]];
 const EXTREME = refArray([3, 4], [1e4, -1e4, 0, 1, -1e4, -1e4, -1e4 + 1, -1e4, 1e4, 1e4, -1e4, 9999]);
 
 describe('softmax and logSoftmax along the last axis', () => {
-  let seed = 9000;
   for (const shape of SHAPES) {
     it(`softmax ${shapesLabel(shape)}`, async () => {
-      await checkOp('softmax', undefined, [input(randomRef(shape, seed++, { scale: 3 }))], ([t]) => softmax(t));
+      await checkOp('softmax', undefined, [input(randomRef(shape, testSeed(0), { scale: 3 }))], ([t]) => softmax(t));
     });
     it(`logSoftmax ${shapesLabel(shape)}`, async () => {
-      await checkOp('logSoftmax', undefined, [input(randomRef(shape, seed++, { scale: 3 }))], ([t]) => t.logSoftmax(-1));
+      await checkOp('logSoftmax', undefined, [input(randomRef(shape, testSeed(0), { scale: 3 }))], ([t]) => t.logSoftmax(-1));
     });
   }
 
@@ -53,29 +52,28 @@ const oneHot = (labels: RefArray, c: number): RefArray =>
   refArray([labels.shape[0], c], (i) => (labels.data[Math.floor(i / c)] === i % c ? 1 : 0));
 
 describe('softmaxCrossEntropy', () => {
-  let seed = 9500;
   const sizes: [number, number][] = [[1, 1], [1, 3], [4, 10], [17, 5], [64, 100], [3, 1000], [70000, 2]];
   for (const [n, c] of sizes) {
     it(`i32 class indices, logits [${n}, ${c}]`, async () => {
-      const logits = randomRef([n, c], seed++, { scale: 2 });
-      const labels = classLabels(n, c, seed++);
+      const logits = randomRef([n, c], testSeed(0), { scale: 2 });
+      const labels = classLabels(n, c, testSeed(1));
       await checkOp('softmaxCrossEntropy', undefined, [input(logits), input(labels, { dtype: 'i32' })], ([x, t]) => softmaxCrossEntropy(x, t));
     });
     it(`f32 one-hot targets, logits [${n}, ${c}]`, async () => {
-      const logits = randomRef([n, c], seed++, { scale: 2 });
-      const targets = oneHot(classLabels(n, c, seed++), c);
+      const logits = randomRef([n, c], testSeed(0), { scale: 2 });
+      const targets = oneHot(classLabels(n, c, testSeed(1)), c);
       await checkOp('softmaxCrossEntropy', undefined, [input(logits), input(targets, { grad: false })], ([x, t]) => x.softmaxCrossEntropy(t));
     });
     it(`f32 soft targets, logits [${n}, ${c}]`, async () => {
-      const logits = randomRef([n, c], seed++, { scale: 2 });
-      const targets = softTargets(n, c, seed++, true);
+      const logits = randomRef([n, c], testSeed(0), { scale: 2 });
+      const targets = softTargets(n, c, testSeed(1), true);
       await checkOp('softmaxCrossEntropy', undefined, [input(logits), input(targets, { grad: false })], ([x, t]) => softmaxCrossEntropy(x, t));
     });
   }
 
   it('targets whose rows do not sum to 1: the gradient is p * sum(t) - t, consistent with the loss', async () => {
-    const logits = randomRef([6, 4], seed++);
-    const targets = softTargets(6, 4, seed++, false);
+    const logits = randomRef([6, 4], testSeed(0));
+    const targets = softTargets(6, 4, testSeed(1), false);
     await checkOp('softmaxCrossEntropy', undefined, [input(logits), input(targets, { grad: false })], ([x, t]) => softmaxCrossEntropy(x, t));
   });
 
@@ -88,13 +86,12 @@ describe('softmaxCrossEntropy', () => {
 });
 
 describe('mseLoss', () => {
-  let seed = 9800;
   const shapes: number[][] = [[1], [7], [3, 5], [2, 3, 4], [1000]];
   for (const shape of shapes) {
     for (const reduction of ['mean', 'sum'] as const) {
       it(`${reduction} ${shapesLabel(shape)}`, async () => {
-        const pred = randomRef(shape, seed++);
-        const target = randomRef(shape, seed++);
+        const pred = randomRef(shape, testSeed(0));
+        const target = randomRef(shape, testSeed(1));
         const expected = mseLossRef(pred, target, reduction);
         const p = toTensor(input(pred));
         const loss = mseLoss(p, toTensor(input(target, { grad: false })), { reduction });
