@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     hidden: num('hidden', 50),
     optimizer: q.get('optimizer') === 'adam' ? 'adam' : 'sgd',
     lr: num('lr', 0.1),
-    epochs: num('epochs', 12),
+    epochs: num('epochs', 20),
     batch: num('batch', 100),
     seed: num('seed', 1),
   };

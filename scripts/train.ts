@@ -3,7 +3,7 @@
 // split) on the GPU, with a progress bar, train/test accuracy per epoch, and an SVG chart,
 // a JSON log and a safetensors checkpoint under --out.
 //
-//   npx tsx scripts/train.ts [--hidden 50] [--optimizer sgd|adam] [--lr 0.1] [--epochs 12]
+//   npx tsx scripts/train.ts [--hidden 50] [--optimizer sgd|adam] [--lr 0.1] [--epochs 20]
 //     [--batch 100] [--seed 1] [--data <dir with MNIST-style IDX files>] [--out reports/train]
 //     [--train-acc running|full] [--browser]
 //
@@ -37,7 +37,7 @@ const { values: a } = parseArgs({
 
 if (a.help) {
   console.log(
-    'usage: npm start -- [--hidden 50] [--optimizer sgd|adam] [--lr 0.1] [--epochs 12] [--batch 100] [--seed 1]\n' +
+    'usage: npm start -- [--hidden 50] [--optimizer sgd|adam] [--lr 0.1] [--epochs 20] [--batch 100] [--seed 1]\n' +
       '                   [--data <IDX dir>] [--out reports/train] [--train-acc running|full] [--browser]',
   );
   process.exit(0);
@@ -66,6 +66,7 @@ const cfg: TrainConfig = {
 if (!(cfg.lr > 0 && Number.isFinite(cfg.lr))) fail(`--lr must be a positive number, got '${a.lr}'`);
 const trainAcc = a['train-acc'] === 'full' ? 'full' : a['train-acc'] === 'running' ? 'running' : fail("--train-acc must be 'running' or 'full'");
 const outDir = a.out!;
+process.env.WEBGRAD_QUIET ??= '1'; // the adapter line below says the same
 const tty = process.stderr.isTTY;
 const t0 = performance.now();
 
