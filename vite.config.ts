@@ -2,14 +2,14 @@ import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // One config for the browser pages (test/browser, bench; served by scripts/browser-harness.ts)
-// and for the Node test suite (Vitest). The `development` condition makes `import 'webgrad'`
+// and for the Node test suite (Vitest). The `webgrad-source` condition makes `import 'webgrad'`
 // resolve to src/index.ts (package.json "exports"), so pages and tests never need a build.
 export default defineConfig({
   resolve: {
-    conditions: ['development', ...defaultClientConditions],
+    conditions: ['webgrad-source', ...defaultClientConditions],
   },
   ssr: {
-    resolve: { conditions: ['development', ...defaultServerConditions] },
+    resolve: { conditions: ['webgrad-source', ...defaultServerConditions] },
   },
   server: { host: '127.0.0.1' },
   build: { target: 'es2022' },

@@ -2,7 +2,7 @@
 // Every forward and backward kernel runs in WGSL; the update is a manual SGD step under noGrad().
 //
 //   npm run quickstart                (after npm install; see README.md)
-//   npx tsx --conditions=development examples/quickstart.ts
+//   npx tsx --conditions=webgrad-source examples/quickstart.ts
 import { init, memory, mseLoss, noGrad, randn, tensor, tidy, zeros, type Tensor } from 'webgrad';
 
 const N = 512;

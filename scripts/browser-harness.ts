@@ -7,7 +7,7 @@
 //
 // Page protocol (what pageResults() waits for): the page's module sets `window.__results` to any
 // JSON value when it is done, or `window.__error` to a message when it failed. Pages import
-// webgrad as `import { ... } from 'webgrad'` (resolved to src/index.ts by the `development`
+// webgrad as `import { ... } from 'webgrad'` (resolved to src/index.ts by the `webgrad-source`
 // condition in vite.config.ts) or by relative path; `/src/...` also works (root is the repo).
 //
 // CLI, to look at a page's results by hand:

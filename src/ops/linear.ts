@@ -10,7 +10,7 @@ import { apply, defineOp } from './op.ts';
 
 export type Activation = 'none' | 'relu' | 'sigmoid';
 
-interface LinearSaved {
+export interface LinearSaved {
   x: Tensor;
   w: Tensor;
   y: Tensor | null; // saved output when an activation needs it
