@@ -85,7 +85,16 @@ function release(scope: Scope, kept: Set<Tensor>): void {
     for (const p of n.parents) if (p?.gradFn) stack.push(p.gradFn);
   }
   for (const n of scope.nodes) if (!reachable.has(n)) n.free();
-  for (const t of scope.tensors) if (!kept.has(t)) t.dispose();
+  for (const t of scope.tensors) {
+    if (kept.has(t)) continue;
+    // A gradient is kept out of scopes (it outlives the backward that made it), so a tensor that
+    // dies with its scope takes its gradient along unless that was returned too.
+    if (t.grad && !kept.has(t.grad)) {
+      t.grad.dispose();
+      t.grad = null;
+    }
+    t.dispose();
+  }
 }
 
 function collectTensors(v: unknown, out: Set<Tensor>, depth: number): void {

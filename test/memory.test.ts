@@ -179,3 +179,15 @@ describe('memory()', () => {
     expect(m.liveBytes).toBe(0);
   });
 });
+
+describe('tidy and gradients', () => {
+  it('disposes the gradient of a tensor that dies with its scope', async () => {
+    const { memory, tidy, randn } = await import('../src/index.ts');
+    const base = memory().liveTensors;
+    tidy(() => {
+      const w = randn([4, 3], { seed: 1, requiresGrad: true });
+      w.square().sum().backward();
+    });
+    expect(memory().liveTensors).toBe(base);
+  });
+});
