@@ -1,0 +1,56 @@
+// What the suites ask of an engine (webgrad, TF.js, jax-js). Suites own the shapes, the data,
+// the timing loop and the reference checks; an engine only turns host arrays into its own
+// tensors and enqueues work. The same suite code runs every engine, in Node and in the page.
+import type { DeviceProbe, GpuCounters } from '../core/instrument.ts';
+import type { MatmulShape, MlpData, MlpSpec } from '../core/reference.ts';
+import type { SuiteName } from '../suites/types.ts';
+
+export type EngineName = 'webgrad' | 'webgrad-captured' | 'tfjs' | 'jax-js' | 'jax-js-jit';
+
+/**
+ * One benchmarked operation with its inputs already on the GPU. `run()` enqueues one more
+ * evaluation (it may keep earlier outputs alive until `settle()`, for lazy engines); `settle()`
+ * makes sure every enqueued evaluation was executed and completed on the GPU; `result()` reads
+ * the latest output back.
+ */
+export interface OpCase {
+  run(): void;
+  settle(): Promise<void>;
+  result(): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/** A training step on fixed data: forward, loss, backward, SGD update (p -= lr * grad). */
+export interface TrainCase {
+  /** Enqueue one step (returns when the CPU side is done; the GPU may still be working). */
+  step(): void;
+  settle(): Promise<void>;
+  /** The loss computed by the latest step (at the parameters before its update). */
+  loss(): Promise<number>;
+  /** Current parameters W0, b0, W1, b1, ... (W as [in, out]). */
+  params(): Promise<Float32Array[]>;
+  dispose(): void;
+}
+
+export interface Engine {
+  readonly name: EngineName;
+  /** The probe on the engine's device (counters, GPU clock). */
+  readonly probe: DeviceProbe;
+  /** Engine-internal counters when it has them (webgrad's runtime stats), else null. */
+  ownCounters(): Partial<GpuCounters> | null;
+  /** The suites this engine takes part in (e.g. jax-js jit only where jit can fuse). */
+  readonly suites: readonly SuiteName[];
+  /** The adapter its device came from (vendor, architecture, description). */
+  readonly adapter: string;
+  matmul(s: MatmulShape, a: Float32Array, b: Float32Array): OpCase;
+  /** c = a + b, n elements (bandwidth). */
+  add(n: number, a: Float32Array, b: Float32Array): OpCase;
+  /** Column sums of a [rows, cols] matrix (the bias gradient). */
+  biasSum(rows: number, cols: number, x: Float32Array): OpCase;
+  /** Mean softmax cross-entropy and its gradient w.r.t. the logits; result() = the gradient. */
+  softmaxCE(batch: number, classes: number, logits: Float32Array, y: Int32Array, yOneHot: Float32Array): OpCase;
+  /** `len` dependent elementwise ops x = x + y on small tensors (dispatch overhead). */
+  addChain(n: number, len: number, x: Float32Array, y: Float32Array): OpCase;
+  mlp(spec: MlpSpec, data: MlpData): TrainCase;
+  dispose(): void;
+}

@@ -1,0 +1,146 @@
+// webgrad through its public API (src/index.ts, plus src/nn and src/optim). Work is recorded
+// into webgrad's one command encoder; every case flushes at the end of run()/step() so the CPU
+// time of a step includes its submission, as it does for the peers.
+import {
+  adapterInfo, add, capture, flush, keep, memory, runtime, softmaxCrossEntropy, sum, sync, tensor, tidy, matmul, transpose,
+  type CapturedStep, type Tensor,
+} from '../../src/index.ts';
+import { Linear, Sequential } from '../../src/nn/index.ts';
+import { SGD } from '../../src/optim/index.ts';
+import { describeAdapter, probeFor, type GpuCounters } from '../core/instrument.ts';
+import type { MatmulShape, MlpData, MlpSpec } from '../core/reference.ts';
+import type { Engine, EngineName, OpCase, TrainCase } from './types.ts';
+
+/** `captured`: the training step is recorded once with capture() and replayed. */
+export function webgradEngine(captured = false): Engine {
+  const probe = probeFor(runtime().device);
+  const name: EngineName = captured ? 'webgrad-captured' : 'webgrad';
+  return {
+    name,
+    probe,
+    suites: captured ? ['training'] : ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training'],
+    adapter: describeAdapter(adapterInfo()),
+    ownCounters(): Partial<GpuCounters> {
+      const rt = runtime();
+      return { submits: rt.stats.submits, pipelines: rt.pipelines.stats.pipelinesCreated, buffers: memory().buffersCreated, bindGroups: rt.stats.bindGroups, dispatches: rt.stats.dispatches };
+    },
+    matmul(s: MatmulShape, a: Float32Array, b: Float32Array): OpCase {
+      const A = keep(tensor(a, { shape: s.transA ? [s.K, s.M] : [s.M, s.K] }));
+      const B = keep(tensor(b, { shape: s.transB ? [s.N, s.K] : [s.K, s.N] }));
+      // The public API has no transposed-operand matmul: transpose() materialises a copy.
+      return opCase(() => tidy(() => matmul(s.transA ? transpose(A) : A, s.transB ? transpose(B) : B)), [A, B]);
+    },
+    add(n, a, b) {
+      const A = keep(tensor(a, { shape: [n] }));
+      const B = keep(tensor(b, { shape: [n] }));
+      return opCase(() => add(A, B), [A, B]);
+    },
+    biasSum(rows, cols, x) {
+      const X = keep(tensor(x, { shape: [rows, cols] }));
+      return opCase(() => sum(X, { axis: 0 }), [X]);
+    },
+    softmaxCE(batch, classes, logits, y) {
+      const L = keep(tensor(logits, { shape: [batch, classes], requiresGrad: true }));
+      const Y = keep(tensor(y, { shape: [batch], dtype: 'i32' }));
+      return opCase(() => {
+        L.zeroGrad();
+        tidy(() => softmaxCrossEntropy(L, Y).backward());
+        const g = L.grad!;
+        L.grad = null; // hand the gradient to the case (the next run() gets a fresh one)
+        return g;
+      }, [L, Y]);
+    },
+    addChain(n, len, x, y) {
+      const X = keep(tensor(x, { shape: [n] }));
+      const Y = keep(tensor(y, { shape: [n] }));
+      return opCase(() => tidy(() => {
+        let h = add(X, Y);
+        for (let i = 1; i < len; i++) h = add(h, Y);
+        return h;
+      }), [X, Y]);
+    },
+    mlp(spec, data) {
+      return mlpCase(spec, data, captured);
+    },
+    dispose() {},
+  };
+}
+
+function opCase(fn: () => Tensor, inputs: Tensor[]): OpCase {
+  let last: Tensor | null = null;
+  return {
+    run() {
+      const out = keep(fn());
+      last?.dispose();
+      last = out;
+      flush();
+    },
+    settle: () => sync(),
+    async result() {
+      if (!last) throw new Error('result() before run()');
+      return (await last.data()) as Float32Array;
+    },
+    dispose() {
+      last?.dispose();
+      for (const t of inputs) {
+        t.zeroGrad();
+        t.dispose();
+      }
+    },
+  };
+}
+
+function mlpCase(spec: MlpSpec, data: MlpData, captured: boolean): TrainCase {
+  const { sizes, batch } = spec;
+  const layers: Linear[] = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    layers.push(new Linear(sizes[l], sizes[l + 1], { seed: spec.seed + l, activation: l + 2 < sizes.length ? 'relu' : 'none' }));
+  }
+  const model = new Sequential(...layers);
+  const state: Record<string, Float32Array> = {};
+  layers.forEach((_, l) => {
+    state[`${l}.weight`] = data.params[2 * l];
+    state[`${l}.bias`] = data.params[2 * l + 1];
+  });
+  model.loadStateDict(state);
+  const opt = new SGD(model, { lr: spec.lr });
+  const x = keep(tensor(data.x, { shape: [batch, sizes[0]] }));
+  const y = keep(tensor(data.y, { shape: [batch], dtype: 'i32' }));
+  const body = () => {
+    opt.zeroGrad();
+    const loss = softmaxCrossEntropy(model.forward(x), y);
+    loss.backward();
+    opt.step();
+    return loss;
+  };
+  const cap: CapturedStep<Tensor> | null = captured ? capture(body, { label: 'bench:mlp' }) : null;
+  let last: Tensor | null = null;
+  return {
+    step() {
+      if (cap) {
+        last = cap.run();
+      } else {
+        const loss = keep(tidy(body));
+        last?.dispose();
+        last = loss;
+      }
+      flush();
+    },
+    settle: () => sync(),
+    async loss() {
+      if (!last) throw new Error('loss() before step()');
+      return (await last.data())[0];
+    },
+    async params() {
+      return Promise.all(model.parameters().map(async (p) => (await p.data()) as Float32Array));
+    },
+    dispose() {
+      if (!cap) last?.dispose();
+      cap?.dispose();
+      opt.dispose();
+      model.dispose();
+      x.dispose();
+      y.dispose();
+    },
+  };
+}

@@ -1,0 +1,192 @@
+// The Markdown report of one run: environments, the targets (met or missed, by how much), one
+// comparison table per suite (each peer's figure and webgrad's ratio to it), per-step counters
+// of the training steps, and every check.
+import type { EngineName } from '../engines/types.ts';
+import { fmt } from '../suites/common.ts';
+import type { Row, RunSettings, SuiteName, SuiteRun } from '../suites/types.ts';
+
+export interface BenchRun {
+  command: string;
+  date: string;
+  machine: { cpus: number; cpuModel: string; loadBefore: number[]; loadAfter: number[] };
+  settings: RunSettings;
+  runs: SuiteRun[];
+  notes: string[];
+  seconds?: number;
+}
+
+const ENGINE_TITLE: Record<EngineName, string> = {
+  webgrad: 'webgrad',
+  'webgrad-captured': 'webgrad captured',
+  tfjs: 'TF.js',
+  'jax-js': 'jax-js',
+  'jax-js-jit': 'jax-js jit',
+};
+const PEERS: EngineName[] = ['tfjs', 'jax-js', 'jax-js-jit'];
+
+const SUITE_TITLE: Record<SuiteName, string> = {
+  warmup: 'Pipeline warm-up: time to first result (ms, lower is better)',
+  matmul: 'Matmul f32 (GFLOP/s, higher is better)',
+  bandwidth: 'Bandwidth: elementwise add and bias-gradient sum (GB/s, higher is better)',
+  'softmax-ce': 'Softmax cross-entropy, forward + backward (ms, lower is better)',
+  dispatch: 'Dispatch overhead (wall-clock us per op, lower is better)',
+  training: 'Training step: forward + backward + SGD (wall-clock ms/step, lower is better)',
+};
+
+/** Every failed check and error, as lines (empty: the run passed). */
+export function runFailures(run: BenchRun): string[] {
+  const out: string[] = [];
+  for (const r of run.runs) {
+    for (const row of r.rows) {
+      const where = `${r.environment.kind} | ${row.suite} | ${row.case} | ${row.engine}`;
+      if (row.error) out.push(`${where}: ${row.error}`);
+      else if (row.check && !row.check.ok) out.push(`${where}: wrong result: ${row.check.detail}`);
+    }
+    for (const n of r.notes) if (/could not be loaded|ADAPTER MISMATCH/.test(n)) out.push(`${r.environment.kind}: ${n}`);
+  }
+  return out;
+}
+
+const value = (rows: Row[], c: string, e: EngineName) => rows.find((r) => r.case === c && r.engine === e);
+
+/** webgrad's speed-up over `peer` (> 1: webgrad is faster). */
+export function ratio(ours: Row | undefined, peer: Row | undefined): number | null {
+  if (!ours?.metric || !peer?.metric || ours.error || peer.error) return null;
+  return ours.metric.higherIsBetter ? ours.metric.value / peer.metric.value : peer.metric.value / ours.metric.value;
+}
+
+/** The webgrad row to compare: the captured step when it is faster (training), else eager. */
+function ourRow(rows: Row[], c: string): Row | undefined {
+  const eager = value(rows, c, 'webgrad');
+  const cap = value(rows, c, 'webgrad-captured');
+  if (cap?.metric && !cap.error && (!eager?.metric || eager.error || cap.metric.value < eager.metric.value)) return cap;
+  return eager;
+}
+
+function cell(row: Row | undefined): string {
+  if (!row) return '';
+  if (row.error) return 'error';
+  if (!row.metric) return '';
+  const m = row.metric;
+  const bad = row.check && !row.check.ok ? ' WRONG' : '';
+  const spread = row.timing && row.timing.reps > 1 ? ` (${fmt(m.min)}-${fmt(m.max)})` : '';
+  return `${fmt(m.value)}${spread}${bad}`;
+}
+
+const x = (r: number | null) => (r === null ? '' : `${r.toFixed(2)}x`);
+
+function suiteTable(run: SuiteRun, suite: SuiteName): string {
+  const rows = run.rows.filter((r) => r.suite === suite);
+  if (!rows.length) return '';
+  const engines = [...new Set(rows.map((r) => r.engine))];
+  const peers = PEERS.filter((p) => engines.includes(p));
+  const ours = engines.filter((e) => e.startsWith('webgrad'));
+  const head = ['case', ...ours.map((e) => ENGINE_TITLE[e]), ...peers.flatMap((p) => [ENGINE_TITLE[p], `ours / ${ENGINE_TITLE[p]}`])];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  for (const c of [...new Set(rows.map((r) => r.case))]) {
+    const us = ourRow(rows, c);
+    const cells = [c, ...ours.map((e) => cell(value(rows, c, e))), ...peers.flatMap((p) => [cell(value(rows, c, p)), x(ratio(us, value(rows, c, p)))])];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+function countersTable(run: SuiteRun): string {
+  const rows = run.rows.filter((r) => r.suite === 'training' && r.timing);
+  if (!rows.length) return '';
+  const head = ['case', 'engine', 'wall ms', 'GPU ms', 'CPU ms', 'submits', 'pipelines', 'BG layouts', 'new buffers', 'bind groups', 'dispatches', 'loss: step 1 -> last'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
+  for (const r of rows) {
+    const t = r.timing!;
+    const c = t.counters;
+    lines.push(`| ${[
+      r.case, ENGINE_TITLE[r.engine], `${fmt(t.wallMs.median)} (${fmt(t.wallMs.min)}-${fmt(t.wallMs.max)})`,
+      t.gpuMs ? fmt(t.gpuMs.median) : 'n/a', fmt(t.cpuMs.median),
+      fmt(c.submits), fmt(c.pipelines), fmt(c.bindGroupLayouts), fmt(c.buffers), fmt(c.bindGroups), fmt(c.dispatches),
+      `${fmt(Number(r.extra.loss1))} -> ${fmt(Number(r.extra.lossEnd))}`,
+    ].join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+interface Target {
+  what: string;
+  ours: Row | undefined;
+  peer: Row | undefined;
+  need: number;
+}
+
+function targets(run: SuiteRun): string {
+  const rows = run.rows;
+  const t: Target[] = [];
+  const mm = '1024^3';
+  t.push({ what: `matmul ${mm} >= 2.5x TF.js`, ours: value(rows, mm, 'webgrad'), peer: value(rows, mm, 'tfjs'), need: 2.5 });
+  t.push({ what: `matmul ${mm} >= 1.5x jax-js`, ours: value(rows, mm, 'webgrad'), peer: value(rows, mm, 'jax-js'), need: 1.5 });
+  for (const c of [...new Set(rows.filter((r) => r.suite === 'training').map((r) => r.case))]) {
+    const tr = rows.filter((r) => r.suite === 'training');
+    t.push({ what: `${c} >= 2.5x TF.js`, ours: ourRow(tr, c), peer: value(tr, c, 'tfjs'), need: 2.5 });
+    t.push({ what: `${c} faster than jax-js jit`, ours: ourRow(tr, c), peer: value(tr, c, 'jax-js-jit'), need: 1 });
+  }
+  const lines = ['| target | webgrad | peer | ratio | verdict |', '|---|---:|---:|---:|---|'];
+  for (const g of t) {
+    const r = ratio(g.ours, g.peer);
+    const verdict = r === null ? 'not measured' : r >= g.need ? 'met' : `missed: needs ${(g.need / r).toFixed(2)}x more`;
+    const mode = g.ours?.engine === 'webgrad-captured' ? ' (captured)' : '';
+    lines.push(`| ${g.what} | ${cell(g.ours)}${mode} | ${cell(g.peer)} | ${x(r)} | ${verdict} |`);
+  }
+  return lines.join('\n');
+}
+
+function environmentBlock(run: SuiteRun): string {
+  const e = run.environment;
+  const a = e.adapter;
+  const lim = (k: string) => (a.limits[k] === undefined ? 'n/a' : String(a.limits[k]));
+  return [
+    `- Runtime: ${e.label} — ${e.runtime}`,
+    `- Adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ')} (driver: ${a.driver}${a.isFallbackAdapter ? ', fallback adapter' : ''})`,
+    `- Timing: ${e.timing === 'gpu-timestamp' ? 'GPU time from timestamp-query (sum of compute-pass durations)' : 'wall clock around completed submissions (no timestamp-query)'}; training steps and dispatch overhead are wall clock`,
+    `- Limits: maxStorageBufferBindingSize ${lim('maxStorageBufferBindingSize')}, maxBufferSize ${lim('maxBufferSize')}, maxComputeWorkgroupStorageSize ${lim('maxComputeWorkgroupStorageSize')}, maxComputeInvocationsPerWorkgroup ${lim('maxComputeInvocationsPerWorkgroup')}, maxComputeWorkgroupsPerDimension ${lim('maxComputeWorkgroupsPerDimension')}`,
+    `- Features: ${a.features.join(', ') || 'none'}`,
+    `- Engines: ${Object.entries(e.engines).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- Suite time: ${run.seconds.toFixed(0)} s`,
+    ...run.notes.map((n) => `- Note: ${n}`),
+  ].join('\n');
+}
+
+function checksBlock(run: SuiteRun): string {
+  const rows = run.rows.filter((r) => r.check || r.error);
+  const bad = rows.filter((r) => r.error || (r.check && !r.check.ok));
+  const head = bad.length ? `${bad.length} of ${rows.length} results FAILED:` : `All ${rows.length} results match their references.`;
+  return [head, ...bad.map((r) => `- ${r.suite} | ${r.case} | ${r.engine}: ${r.error ?? r.check?.detail}`)].join('\n');
+}
+
+export function resultsMarkdown(run: BenchRun, charts: { matmul: string; training: string } | null, opts: { compact?: boolean } = {}): string {
+  const out: string[] = [];
+  if (!opts.compact) {
+    out.push('# webgrad benchmark results', '');
+    out.push(`Produced by \`${run.command}\` on ${run.date.slice(0, 19).replace('T', ' ')} UTC${run.seconds ? ` in ${(run.seconds / 60).toFixed(1)} min` : ''}.`, '');
+    out.push(`Machine: ${run.machine.cpus} x ${run.machine.cpuModel || 'CPU'}, no GPU (software WebGPU adapters). Load average (1/5/15 min) before: ${run.machine.loadBefore.map((v) => v.toFixed(2)).join(' / ')}, after: ${run.machine.loadAfter.map((v) => v.toFixed(2)).join(' / ')}. Profile: ${run.settings.profile}.`, '');
+    out.push('Method: every engine runs the same shapes on the same adapter from the same host data, after warm-up; figures are medians of repeated samples with (min-max). Each timed result is read back once at the end and checked against a float64 reference; a wrong result fails the run. Ratios are webgrad\'s speed-up over the peer (above 1x: webgrad is faster); for training steps the faster of webgrad eager and captured is compared.', '');
+    for (const n of run.notes) out.push(`Note: ${n}`, '');
+    if (charts) out.push(`![matmul GFLOP/s](${charts.matmul})`, '', `![training ms/step](${charts.training})`, '');
+  }
+  for (const r of run.runs) {
+    out.push(`## ${r.environment.kind === 'node' ? 'Node (Dawn)' : 'Chromium'}: ${r.environment.adapter.driver === 'browser' ? r.environment.adapter.description || r.environment.adapter.architecture : r.environment.adapter.driver}`, '');
+    if (!opts.compact) out.push(environmentBlock(r), '');
+    out.push('### Targets', '', targets(r), '');
+    for (const s of ['matmul', 'training', 'bandwidth', 'softmax-ce', 'dispatch', 'warmup'] as SuiteName[]) {
+      const table = suiteTable(r, s);
+      if (table) out.push(`### ${SUITE_TITLE[s]}`, '', table, '');
+      if (s === 'training' && !opts.compact) {
+        const ct = countersTable(r);
+        if (ct) out.push('Per training step in steady state (medians; counters averaged over the timed steps; GPU ms = timed compute passes, CPU ms = JS time inside step(); jax-js defers its kernel launches to blockUntilReady, so its CPU column only covers tracing):', '', ct, '');
+      }
+      if (s === 'dispatch' && !opts.compact && table) {
+        const d = r.rows.filter((x) => x.suite === 'dispatch' && x.timing);
+        out.push(`GPU dispatches issued per op: ${d.map((x) => `${ENGINE_TITLE[x.engine]} ${fmt(x.timing!.counters.dispatches / Number(x.extra.ops))}`).join(', ')}`, '');
+      }
+    }
+    if (!opts.compact) out.push('### Checks', '', checksBlock(r), '');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,165 @@
+// npm run bench: webgrad vs TensorFlow.js vs jax-js on the same WebGPU adapter, with the same
+// shapes and the same timing method, in Node (Dawn) and in headless Chromium.
+//
+//   npm run bench                       Node, then Chromium (both in one run, one JSON file)
+//   npm run bench -- --node             Node only (Dawn: lavapipe on this machine)
+//   npm run bench -- --browser          Chromium only (system /usr/bin/chromium or $CHROME_PATH)
+//   --quick                             small sizes, few repetitions (checks the machinery)
+//   --suites matmul,training            a subset of: warmup matmul bandwidth softmax-ce dispatch training
+//   --engines webgrad,tfjs              a subset of: webgrad webgrad-captured tfjs jax-js jax-js-jit
+//   --out <dir>                         where run files go (default bench/out/)
+//   --results                           also rewrite the committed bench/RESULTS.md, bench/results.json
+//                                       and bench/charts/*.svg from this run
+//
+// Exit status: 1 when a kernel's result is wrong (a check failed) or an engine/case errored;
+// never because of a time.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, relative } from 'node:path';
+import { browserGate, pageResults, withBrowserPage, REPO_ROOT } from '../scripts/browser-harness.ts';
+import { wrapGpu } from './core/instrument.ts';
+import { ALL_ENGINES, ALL_SUITES, type SuiteName } from './suites/types.ts';
+import type { EngineName } from './engines/types.ts';
+import type { RunSettings, SuiteRun } from './suites/types.ts';
+import { trainingChartSvg, matmulChartSvg } from './report/svg.ts';
+import { resultsMarkdown, runFailures, type BenchRun } from './report/markdown.ts';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const flag = (name: string) => process.argv.includes(name);
+
+function list<T extends string>(value: string | undefined, all: readonly T[], what: string): T[] {
+  if (!value) return [...all];
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean) as T[];
+  const bad = items.filter((x) => !all.includes(x));
+  if (bad.length) throw new Error(`unknown ${what}: ${bad.join(', ')} (known: ${all.join(', ')})`);
+  return items;
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+const log = (line: string) => console.log(line);
+
+async function runNode(settings: RunSettings, versions: Record<string, string>): Promise<SuiteRun> {
+  // Measure cold pipeline compiles: lavapipe would otherwise reuse shaders compiled by earlier runs.
+  process.env.MESA_SHADER_CACHE_DISABLE ??= 'true';
+  process.env.WEBGRAD_QUIET = '1';
+  const { init } = await import('../src/index.ts');
+  const t0 = performance.now();
+  await init(); // picks the Vulkan driver (and sets VK_ICD_FILENAMES when it had to choose)
+  const initMs = performance.now() - t0;
+  const dawn = (await import('webgpu')) as unknown as { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  Object.assign(globalThis, dawn.globals);
+  const gpu = dawn.create([]); // a second Dawn instance on the same driver, for the peers
+  (globalThis as Record<string, unknown>).__benchDawn = gpu; // keep the instance alive
+  Object.defineProperty(globalThis, 'navigator', {
+    configurable: true,
+    value: { gpu: wrapGpu(gpu), userAgent: `Node.js/${process.versions.node}`, hardwareConcurrency: cpus().length, language: 'en-US' },
+  });
+  const { runEnvironment } = await import('./suites/index.ts');
+  return runEnvironment('node', `Node ${process.version} (Dawn, webgpu ${versions.webgpu})`, `node ${process.version}`, versions, settings, log, initMs);
+}
+
+async function runBrowser(settings: RunSettings, versions: Record<string, string>): Promise<SuiteRun | string> {
+  const gate = browserGate();
+  if (gate.skip) return `Chromium skipped: ${gate.reason}`;
+  const query = new URLSearchParams({ profile: settings.profile, suites: settings.suites.join(','), engines: settings.engines.join(',') }).toString();
+  const timeoutMs = 40 * 60_000;
+  return withBrowserPage(
+    'bench/page/index.html',
+    async (page, ctx) => {
+      const version = await ctx.browser.version();
+      const run = await pageResults<SuiteRun>(page, { timeoutMs, logs: ctx.logs });
+      run.environment.label = `${version} (headless)`;
+      const { webgpu: _dawn, ...browserVersions } = versions;
+      run.environment.engines = browserVersions;
+      return run;
+    },
+    {
+      timeoutMs,
+      query,
+      // Full-resolution timestamps (Chromium quantizes them by default) and no shader disk cache.
+      args: ['--disable-dawn-features=timestamp_quantization', '--disable-gpu-shader-disk-cache'],
+      onLog: (line) => {
+        const m = /^\[console\.\w+\] (.*)$/s.exec(line);
+        if (m) log(m[1]);
+        else if (!line.startsWith('[console')) log(line);
+      },
+    },
+  );
+}
+
+async function main(): Promise<number> {
+  const settings: RunSettings = {
+    profile: flag('--quick') ? 'quick' : 'full',
+    slow: false,
+    suites: list<SuiteName>(arg('--suites'), ALL_SUITES, 'suite'),
+    engines: list<EngineName>(arg('--engines'), ALL_ENGINES, 'engine'),
+  };
+  const versions: Record<string, string> = {
+    webgrad: (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    tfjs: packageVersion('@tensorflow/tfjs'),
+    'tfjs-backend-webgpu': packageVersion('@tensorflow/tfjs-backend-webgpu'),
+    'jax-js': packageVersion('@jax-js/jax'),
+    webgpu: packageVersion('webgpu'),
+  };
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const run: BenchRun = { command, date: new Date().toISOString(), machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', loadBefore: loadavg(), loadAfter: [] }, settings, runs: [], notes: [] };
+  const t0 = performance.now();
+  if (!flag('--browser')) {
+    log('== Node (Dawn) ==');
+    run.runs.push(await runNode(settings, versions));
+  }
+  if (!flag('--node')) {
+    log('== Chromium (headless) ==');
+    const r = await runBrowser({ ...settings, slow: true }, versions);
+    if (typeof r === 'string') run.notes.push(r);
+    else run.runs.push(r);
+  }
+  run.machine.loadAfter = loadavg();
+  run.seconds = (performance.now() - t0) / 1000;
+
+  const outDir = arg('--out') ?? join(REPO_ROOT, 'bench', 'out');
+  mkdirSync(outDir, { recursive: true });
+  const stamp = run.date.replace(/[:.]/g, '-').slice(0, 19);
+  const files: Record<string, string> = {
+    [`run-${stamp}.json`]: JSON.stringify(run, null, 2),
+    [`run-${stamp}.md`]: resultsMarkdown(run, { matmul: `run-${stamp}-matmul.svg`, training: `run-${stamp}-training.svg` }),
+    [`run-${stamp}-matmul.svg`]: matmulChartSvg(run),
+    [`run-${stamp}-training.svg`]: trainingChartSvg(run),
+  };
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(outDir, name), text);
+  log(`\nwrote ${Object.keys(files).map((f) => relative(process.cwd(), join(outDir, f))).join(', ')}`);
+  if (flag('--results')) {
+    const benchDir = join(REPO_ROOT, 'bench');
+    mkdirSync(join(benchDir, 'charts'), { recursive: true });
+    writeFileSync(join(benchDir, 'results.json'), JSON.stringify(run, null, 2));
+    writeFileSync(join(benchDir, 'charts', 'matmul.svg'), matmulChartSvg(run));
+    writeFileSync(join(benchDir, 'charts', 'training.svg'), trainingChartSvg(run));
+    writeFileSync(join(benchDir, 'RESULTS.md'), resultsMarkdown(run, { matmul: 'charts/matmul.svg', training: 'charts/training.svg' }));
+    log('updated bench/RESULTS.md, bench/results.json, bench/charts/');
+  }
+  console.log(`\n${resultsMarkdown(run, null, { compact: true })}`);
+  const failures = runFailures(run);
+  if (failures.length) {
+    console.error(`\n${failures.length} failure(s):\n${failures.join('\n')}`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exit(1);
+  },
+);
