@@ -8,6 +8,7 @@
 //   --suites matmul,training            a subset of: warmup matmul bandwidth softmax-ce dispatch training
 //   --engines webgrad,tfjs              a subset of: webgrad webgrad-captured tfjs jax-js jax-js-jit
 //   --out <dir>                         where run files go (default bench/out/)
+//   --from <run.json>                   do not measure: re-render the reports of a saved run
 //   --results                           also rewrite the committed bench/RESULTS.md, bench/results.json
 //                                       and bench/charts/*.svg from this run
 //
@@ -97,20 +98,7 @@ async function runBrowser(settings: RunSettings, versions: Record<string, string
   );
 }
 
-async function main(): Promise<number> {
-  const settings: RunSettings = {
-    profile: flag('--quick') ? 'quick' : 'full',
-    slow: false,
-    suites: list<SuiteName>(arg('--suites'), ALL_SUITES, 'suite'),
-    engines: list<EngineName>(arg('--engines'), ALL_ENGINES, 'engine'),
-  };
-  const versions: Record<string, string> = {
-    webgrad: (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
-    tfjs: packageVersion('@tensorflow/tfjs'),
-    'tfjs-backend-webgpu': packageVersion('@tensorflow/tfjs-backend-webgpu'),
-    'jax-js': packageVersion('@jax-js/jax'),
-    webgpu: packageVersion('webgpu'),
-  };
+async function measureAll(settings: RunSettings, versions: Record<string, string>): Promise<BenchRun> {
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const run: BenchRun = { command, date: new Date().toISOString(), machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', loadBefore: loadavg(), loadAfter: [] }, settings, runs: [], notes: [] };
   const t0 = performance.now();
@@ -126,6 +114,25 @@ async function main(): Promise<number> {
   }
   run.machine.loadAfter = loadavg();
   run.seconds = (performance.now() - t0) / 1000;
+  return run;
+}
+
+async function main(): Promise<number> {
+  const settings: RunSettings = {
+    profile: flag('--quick') ? 'quick' : 'full',
+    slow: false,
+    suites: list<SuiteName>(arg('--suites'), ALL_SUITES, 'suite'),
+    engines: list<EngineName>(arg('--engines'), ALL_ENGINES, 'engine'),
+  };
+  const versions: Record<string, string> = {
+    webgrad: (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    tfjs: packageVersion('@tensorflow/tfjs'),
+    'tfjs-backend-webgpu': packageVersion('@tensorflow/tfjs-backend-webgpu'),
+    'jax-js': packageVersion('@jax-js/jax'),
+    webgpu: packageVersion('webgpu'),
+  };
+  const from = arg('--from');
+  const run = from ? (JSON.parse(readFileSync(from, 'utf8')) as BenchRun) : await measureAll(settings, versions);
 
   const outDir = arg('--out') ?? join(REPO_ROOT, 'bench', 'out');
   mkdirSync(outDir, { recursive: true });

@@ -56,6 +56,8 @@ export class DeviceProbe {
   adapter = '';
   /** Inject timestamp writes into passes (GPU time); off: counters only. */
   timing = false;
+  /** performance.now() of the latest queue submission. */
+  lastSubmitAt = 0;
   /** Passes that could not be timed (query sets full or the engine wrote its own timestamps). */
   untimedPasses = 0;
   private readonly sets: { qs: GPUQuerySet; resolve: GPUBuffer; next: number }[] = [];
@@ -103,6 +105,7 @@ export class DeviceProbe {
     });
     wrap(queue, 'submit', () => (buffers: Iterable<GPUCommandBuffer>) => {
       c.submits++;
+      this.lastSubmitAt = performance.now();
       const list = [...buffers];
       for (const cb of list) {
         const blocks = this.pendingByCommandBuffer.get(cb);

@@ -2,6 +2,8 @@
 // each sample ending with the engine's settle() (its work submitted and completed). Per sample:
 //   wall = (end of settle - start) / inner      always
 //   cpu  = (time inside run()/step())  / inner   JS time to enqueue (lazy engines defer work)
+//   issue = (last queue submission - start) / inner   host time until all the work was handed to
+//          the GPU; unlike cpu it includes launches a lazy engine defers to settle()
 //   gpu  = timed pass durations        / inner   when the device has timestamp-query
 // The headline figure is the median GPU time when every sample was timed, else the median wall
 // time; `method` says which. Counters are per run, over the measured samples only.
@@ -29,6 +31,7 @@ export interface Timed {
   ms: Stats;
   wallMs: Stats;
   cpuMs: Stats;
+  issueMs: Stats;
   gpuMs: Stats | null;
   /** Per run, averaged over the measured samples. */
   counters: GpuCounters;
@@ -49,27 +52,34 @@ export interface MeasureOptions {
   inner: number;
   targetMs?: number;
   maxInner?: number;
-  /** Stop taking samples once this much time has been spent (at least 1 sample). */
+  /**
+   * Time budget for the case, warm-up included: warm-up stops early after half of it, samples
+   * stop once it is spent (at least one warm-up run and one sample are always taken).
+   */
   budgetMs?: number;
 }
 
 const now = () => performance.now();
 
 export async function measure(c: Runnable, probe: DeviceProbe, o: MeasureOptions): Promise<Timed> {
+  const budget = o.budgetMs ?? Infinity;
+  const start = now();
   let lastWarm = 0;
-  for (let w = 0; w < o.warmup; w++) {
+  let warmup = 0;
+  while (warmup < o.warmup && (warmup === 0 || now() - start < budget / 2)) {
     const t0 = now();
     c.run();
     await c.settle();
     lastWarm = now() - t0;
+    warmup++;
   }
   const inner = o.inner > 0 ? o.inner : Math.max(1, Math.min(o.maxInner ?? 64, Math.ceil((o.targetMs ?? 20) / Math.max(lastWarm, 0.01))));
   const wall: number[] = [];
   const cpu: number[] = [];
+  const issue: number[] = [];
   const gpu: number[] = [];
   let untimed = false;
   const before = probe.snapshot();
-  const start = now();
   probe.timing = probe.hasTimestamps;
   try {
     for (let r = 0; r < o.reps; r++) {
@@ -85,10 +95,11 @@ export async function measure(c: Runnable, probe: DeviceProbe, o: MeasureOptions
       const t1 = now();
       wall.push((t1 - t0) / inner);
       cpu.push(inRun / inner);
+      issue.push(probe.lastSubmitAt > t0 ? (probe.lastSubmitAt - t0) / inner : inRun / inner);
       const g = probe.hasTimestamps ? await probe.gpuTimeMs() : null;
       if (g && probe.untimedPasses === 0) gpu.push(g.ms / inner);
       else untimed = true;
-      if (o.budgetMs !== undefined && now() - start > o.budgetMs) break;
+      if (now() - start > budget) break;
     }
   } finally {
     probe.timing = false;
@@ -103,9 +114,10 @@ export async function measure(c: Runnable, probe: DeviceProbe, o: MeasureOptions
     ms: gpuMs ?? wallMs,
     wallMs,
     cpuMs: stats(cpu),
+    issueMs: stats(issue),
     gpuMs,
     counters,
-    warmup: o.warmup,
+    warmup,
     reps: wall.length,
     inner,
   };

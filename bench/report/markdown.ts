@@ -66,6 +66,7 @@ function ourRow(rows: Row[], c: string): Row | undefined {
 function cell(row: Row | undefined): string {
   if (!row) return '';
   if (row.error) return 'error';
+  if (row.skipped) return 'skipped';
   if (!row.metric) return '';
   const m = row.metric;
   const bad = row.check && !row.check.ok ? ' WRONG' : '';
@@ -101,7 +102,7 @@ function countersTable(run: SuiteRun): string {
     const c = t.counters;
     lines.push(`| ${[
       r.case, ENGINE_TITLE[r.engine], `${fmt(t.wallMs.median)} (${fmt(t.wallMs.min)}-${fmt(t.wallMs.max)})`,
-      t.gpuMs ? fmt(t.gpuMs.median) : 'n/a', fmt(t.cpuMs.median),
+      t.gpuMs ? fmt(t.gpuMs.median) : 'n/a', fmt(t.issueMs.median),
       fmt(c.submits), fmt(c.pipelines), fmt(c.bindGroupLayouts), fmt(c.buffers), fmt(c.bindGroups), fmt(c.dispatches),
       `${fmt(Number(r.extra.loss1))} -> ${fmt(Number(r.extra.lossEnd))}`,
     ].join(' | ')} |`);
@@ -137,6 +138,41 @@ function targets(run: SuiteRun): string {
   return lines.join('\n');
 }
 
+/** The peers' figures measured on this machine before the runner existed (issue 7), per adapter. */
+const EARLIER: Record<string, [string, EngineName, string, string][]> = {
+  lavapipe: [
+    ['matmul', 'tfjs', '1024^3', '~4.1 GFLOP/s'],
+    ['matmul', 'jax-js', '1024^3', '3.1-3.8 GFLOP/s'],
+    ['training', 'tfjs', 'MLP 784-50-10 b100', '~32 ms'],
+    ['training', 'tfjs', 'MLP 784-512-512-10 b256', '~345 ms'],
+    ['training', 'jax-js-jit', 'MLP 784-50-10 b100', '12-14 ms'],
+    ['training', 'jax-js-jit', 'MLP 784-512-512-10 b256', '261-323 ms'],
+  ],
+  swiftshader: [
+    ['matmul', 'tfjs', '1024^3', '~0.6 GFLOP/s'],
+    ['matmul', 'jax-js', '1024^3', '2.1-3.0 GFLOP/s'],
+    ['training', 'tfjs', 'MLP 784-50-10 b100', '~147 ms'],
+    ['training', 'tfjs', 'MLP 784-512-512-10 b256', '~2,100 ms'],
+    ['training', 'jax-js-jit', 'MLP 784-50-10 b100', '~20 ms'],
+    ['training', 'jax-js-jit', 'MLP 784-512-512-10 b256', '~486 ms'],
+  ],
+};
+
+/** This run's peer figures next to the earlier ones: does the harness reproduce the peers? */
+function peerSanity(run: SuiteRun): string {
+  const a = run.environment.adapter;
+  const key = a.driver === 'lavapipe' || /llvmpipe/i.test(a.description) ? 'lavapipe' : /swiftshader/i.test(`${a.architecture} ${a.description}`) ? 'swiftshader' : '';
+  const ref = EARLIER[key];
+  if (!ref) return '';
+  const lines = ['| peer | case | this run | measured earlier |', '|---|---|---:|---:|'];
+  for (const [suite, engine, c, earlier] of ref) {
+    const row = run.rows.find((r) => r.suite === suite && r.engine === engine && r.case === c);
+    if (!row) continue;
+    lines.push(`| ${ENGINE_TITLE[engine]} | ${c} | ${cell(row)} ${row.metric ? row.metric.unit.replace('/step', '') : ''} | ${earlier} |`);
+  }
+  return lines.length > 2 ? lines.join('\n') : '';
+}
+
 function environmentBlock(run: SuiteRun): string {
   const e = run.environment;
   const a = e.adapter;
@@ -156,8 +192,13 @@ function environmentBlock(run: SuiteRun): string {
 function checksBlock(run: SuiteRun): string {
   const rows = run.rows.filter((r) => r.check || r.error);
   const bad = rows.filter((r) => r.error || (r.check && !r.check.ok));
+  const skipped = run.rows.filter((r) => r.skipped);
   const head = bad.length ? `${bad.length} of ${rows.length} results FAILED:` : `All ${rows.length} results match their references.`;
-  return [head, ...bad.map((r) => `- ${r.suite} | ${r.case} | ${r.engine}: ${r.error ?? r.check?.detail}`)].join('\n');
+  return [
+    head,
+    ...bad.map((r) => `- ${r.suite} | ${r.case} | ${r.engine}: ${r.error ?? r.check?.detail}`),
+    ...skipped.map((r) => `- skipped: ${r.suite} | ${r.case} | ${r.engine}: ${r.skipped}`),
+  ].join('\n');
 }
 
 export function resultsMarkdown(run: BenchRun, charts: { matmul: string; training: string } | null, opts: { compact?: boolean } = {}): string {
@@ -174,12 +215,14 @@ export function resultsMarkdown(run: BenchRun, charts: { matmul: string; trainin
     out.push(`## ${r.environment.kind === 'node' ? 'Node (Dawn)' : 'Chromium'}: ${r.environment.adapter.driver === 'browser' ? r.environment.adapter.description || r.environment.adapter.architecture : r.environment.adapter.driver}`, '');
     if (!opts.compact) out.push(environmentBlock(r), '');
     out.push('### Targets', '', targets(r), '');
+    const sanity = opts.compact ? '' : peerSanity(r);
+    if (sanity) out.push('Peers in this run vs the figures measured on this machine before (issue 7):', '', sanity, '');
     for (const s of ['matmul', 'training', 'bandwidth', 'softmax-ce', 'dispatch', 'warmup'] as SuiteName[]) {
       const table = suiteTable(r, s);
       if (table) out.push(`### ${SUITE_TITLE[s]}`, '', table, '');
       if (s === 'training' && !opts.compact) {
         const ct = countersTable(r);
-        if (ct) out.push('Per training step in steady state (medians; counters averaged over the timed steps; GPU ms = timed compute passes, CPU ms = JS time inside step(); jax-js defers its kernel launches to blockUntilReady, so its CPU column only covers tracing):', '', ct, '');
+        if (ct) out.push('Per training step in steady state (medians; counters averaged over the timed steps; GPU ms = timed compute passes; CPU ms = host time from the start of the step to its last queue submission, which includes the kernel launches jax-js defers to blockUntilReady and the final submit of TF.js; on these software adapters the GPU work runs on the same 2 cores, so CPU and GPU time overlap and compete):', '', ct, '');
       }
       if (s === 'dispatch' && !opts.compact && table) {
         const d = r.rows.filter((x) => x.suite === 'dispatch' && x.timing);

@@ -22,7 +22,8 @@ const text = (x: number, y: number, s: string, attrs = '') => `<text x="${x.toFi
 
 function envTitle(r: SuiteRun): string {
   const a = r.environment.adapter;
-  return `${r.environment.kind === 'node' ? 'Node / Dawn' : 'Chromium'}: ${[a.vendor, a.architecture, a.description].filter(Boolean).join(' ').slice(0, 60)}`;
+  const name = [a.vendor, a.architecture].filter(Boolean).join(' ');
+  return r.environment.kind === 'node' ? `Node / Dawn: ${a.driver} (${name})` : `Chromium: ${name}`;
 }
 
 function svgDoc(width: number, height: number, body: string[]): string {
@@ -98,12 +99,13 @@ export function trainingChartSvg(run: BenchRun): string {
   const pad = { l: 130, r: 70, t: 40 };
   const body: string[] = [];
   let height = 0;
+  // One log scale for every panel, so bars compare across environments.
+  const values = runs.flatMap((r) => r.rows.filter((x) => x.suite === 'training' && x.metric && !x.error).map((x) => x.metric!.max));
+  const lo = Math.log10(Math.min(...values, 1)) - 0.1;
+  const hi = Math.log10(Math.max(...values, 10)) + 0.05;
   runs.forEach((r, p) => {
     const x0 = p * panelW;
     const rows = r.rows.filter((x) => x.suite === 'training' && x.metric && !x.error);
-    const values = rows.map((x) => x.metric!.value).filter((v) => v > 0);
-    const lo = Math.log10(Math.min(...values, 1)) - 0.1;
-    const hi = Math.log10(Math.max(...values, 10)) + 0.05;
     const plotW = panelW - pad.l - pad.r;
     const px = (v: number) => x0 + pad.l + ((Math.log10(v) - lo) / (hi - lo)) * plotW;
     body.push(text(x0 + 10, 18, envTitle(r), 'font-weight="bold"'));

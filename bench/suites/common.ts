@@ -65,6 +65,7 @@ export function formatRow(r: Row): string {
 
 export function fmt(x: number): string {
   if (!Number.isFinite(x)) return String(x);
+  if (x === 0) return '0';
   const a = Math.abs(x);
   if (a >= 100) return x.toFixed(0);
   if (a >= 10) return x.toFixed(1);

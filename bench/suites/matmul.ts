@@ -31,8 +31,13 @@ export function matmulCases(s: RunSettings): MatmulCase[] {
   ];
 }
 
+/** A run predicted to take longer than this is skipped (the sweep must fit in minutes). */
+const maxRunMs = (s: RunSettings) => (s.slow ? 40_000 : 25_000);
+
 export async function matmulSuite(engines: Engine[], s: RunSettings, log: Log): Promise<Row[]> {
   const rows: Row[] = [];
+  // Per engine: the largest case measured so far (FLOPs, wall ms per run), to predict the next.
+  const seen = new Map<string, { flops: number; ms: number }>();
   for (const c of matmulCases(s)) {
     const a = uniform(c.M * c.K, 11 + c.M + c.K, 1);
     const b = uniform(c.K * c.N, 13 + c.K + c.N, 1);
@@ -43,24 +48,29 @@ export async function matmulSuite(engines: Engine[], s: RunSettings, log: Log): 
     const large = flops >= 2 * 1024 ** 3;
     for (const e of engines) {
       if (!e.suites.includes('matmul')) continue;
-      rows.push(
-        await runOpCase(e, {
-          suite: 'matmul',
-          label: c.label,
-          build: (en) => en.matmul(c, a, b),
-          measure: {
-            warmup: big && s.slow ? 1 : 2,
-            reps: s.profile === 'quick' ? 3 : big ? (s.slow ? 2 : 3) : large ? 5 : 7,
-            inner: big ? 1 : 0,
-            targetMs: s.slow ? 60 : 30,
-            maxInner: 32,
-            budgetMs: s.slow ? 60_000 : 30_000,
-          },
-          check: (got) => compare(got, want, idx, 1e-4, 1e-4 + 1e-5 * c.K, `C = ${c.transA ? 'A^T' : 'A'} ${c.transB ? 'B^T' : 'B'} at 64 sampled entries`),
-          metric: (t) => throughput(flops, t.ms, 1e9, 'GFLOP/s'),
-          extra: { M: c.M, K: c.K, N: c.N, transA: c.transA, transB: c.transB, flops },
-        }, log),
-      );
+      const prev = seen.get(e.name);
+      const predicted = prev ? (prev.ms * flops) / prev.flops : 0;
+      if (predicted > maxRunMs(s)) {
+        const row: Row = { suite: 'matmul', case: c.label, engine: e.name, metric: null, timing: null, check: null, extra: { M: c.M, K: c.K, N: c.N, transA: c.transA, transB: c.transB, flops }, skipped: `predicted ${(predicted / 1000).toFixed(0)} s per run from ${prev!.flops / 2e9} GFLOP at ${(prev!.ms / 1000).toFixed(1)} s; the limit is ${maxRunMs(s) / 1000} s` };
+        log(`matmul | ${c.label} | ${e.name}: skipped (${row.skipped})`);
+        rows.push(row);
+        continue;
+      }
+      const row = await runOpCase(e, {
+        suite: 'matmul',
+        label: c.label,
+        build: (en) => en.matmul(c, a, b),
+        measure: big
+          ? { warmup: 1, reps: s.slow ? 2 : 3, inner: 1, budgetMs: 45_000 }
+          : large
+            ? { warmup: s.slow ? 1 : 2, reps: s.slow ? 3 : 5, inner: 1, budgetMs: 30_000 }
+            : { warmup: 2, reps: s.profile === 'quick' ? 3 : s.slow ? 5 : 7, inner: 0, targetMs: s.slow ? 60 : 30, maxInner: 32, budgetMs: 20_000 },
+        check: (got) => compare(got, want, idx, 1e-4, 1e-4 + 1e-5 * c.K, `C = ${c.transA ? 'A^T' : 'A'} ${c.transB ? 'B^T' : 'B'} at 64 sampled entries`),
+        metric: (t) => throughput(flops, t.ms, 1e9, 'GFLOP/s'),
+        extra: { M: c.M, K: c.K, N: c.N, transA: c.transA, transB: c.transB, flops },
+      }, log);
+      if (row.timing && flops >= (prev?.flops ?? 0)) seen.set(e.name, { flops, ms: row.timing.wallMs.median });
+      rows.push(row);
     }
   }
   return rows;

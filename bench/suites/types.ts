@@ -27,6 +27,8 @@ export interface Row {
   extra: Record<string, number | string | boolean | null>;
   /** Set when the engine failed on this case (the run then exits non-zero). */
   error?: string;
+  /** Set when the case was not run (e.g. predicted too slow for the time budget); not a failure. */
+  skipped?: string;
 }
 
 export interface AdapterRecord {
