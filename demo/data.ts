@@ -2,10 +2,10 @@
 // and apply loadMnist()'s fixed 8,000 / 2,000 split, so the page trains on the same digits.
 import { datasetFromIdx, splitMnist, type TrainTest } from '../src/data/index.ts';
 
-const BASE = new URL('./data/', import.meta.url);
-
+// Relative to the page (both pages live in demo/). Not new URL(..., import.meta.url): Vite
+// rewrites that pattern as a static asset reference.
 async function fetchBytes(name: string): Promise<Uint8Array> {
-  const res = await fetch(new URL(name, BASE));
+  const res = await fetch(`data/${name}`);
   if (!res.ok) throw new Error(`could not fetch demo/data/${name} (${res.status}); run: npx tsx scripts/demo-data.ts`);
   return new Uint8Array(await res.arrayBuffer());
 }

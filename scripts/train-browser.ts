@@ -30,6 +30,7 @@ export async function runInBrowser(
     (page, ctx) => pageResults<PageResult>(page, { timeoutMs, logs: ctx.logs }),
     {
       timeoutMs,
+      query,
       onLog: (line) => {
         const m = /^\[console\.\w+\] webgrad:(progress|epoch) (.*)$/.exec(line);
         if (m?.[1] === 'progress') hooks.onProgress(JSON.parse(m[2]) as Progress);

@@ -123,7 +123,8 @@ const wall = (performance.now() - t0) / 1000;
 const last = r.epochs[r.epochs.length - 1];
 mkdirSync(outDir, { recursive: true });
 const title = `TwoLayerNet 784-${cfg.hidden}-10, ${cfg.optimizer} lr ${cfg.lr}, batch ${cfg.batch}${a.browser ? ' (browser)' : ''}: test acc ${(100 * last.testAccuracy).toFixed(2)}%`;
-writeFileSync(join(outDir, 'chart.svg'), trainingChartSvg({ title, stepLosses: r.stepLosses, epochs: r.epochs }));
+const trainAccuracyLabel = trainAcc === 'running' ? 'train acc (running, in-epoch)' : 'train acc';
+writeFileSync(join(outDir, 'chart.svg'), trainingChartSvg({ title, stepLosses: r.stepLosses, epochs: r.epochs, trainAccuracyLabel }));
 writeFileSync(
   join(outDir, 'log.json'),
   JSON.stringify(

@@ -20,6 +20,8 @@ export interface ChartData {
   /** Loss of every training step, in order. */
   stepLosses: readonly number[];
   epochs: readonly EpochLog[];
+  /** Legend of the train accuracy curve (default 'train acc'). */
+  trainAccuracyLabel?: string;
 }
 
 const W = 960;
@@ -49,7 +51,7 @@ export function trainingChartSvg(d: ChartData): string {
     lossSeries.push({ label: 'test loss', color: '#d2691e', points: d.epochs.map((e) => [e.epoch, e.testLoss]), width: 2.5, dots: true });
   }
   const accSeries: Series[] = [
-    { label: 'train acc', color: '#1f5fa8', points: d.epochs.map((e) => [e.epoch, e.trainAccuracy * 100]), width: 2.5, dots: true },
+    { label: d.trainAccuracyLabel ?? 'train acc', color: '#1f5fa8', points: d.epochs.map((e) => [e.epoch, e.trainAccuracy * 100]), width: 2.5, dots: true },
     { label: 'test acc', color: '#d2691e', points: d.epochs.map((e) => [e.epoch, e.testAccuracy * 100]), width: 2.5, dots: true },
   ];
   const xMax = Math.max(1, d.epochs.length);
@@ -58,8 +60,8 @@ export function trainingChartSvg(d: ChartData): string {
   const lossVals = lossSeries.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
   const lossMax = lossVals.length ? niceCeil(Math.max(...lossVals)) : 1;
   const body = [
-    panel(0, panelW, 'loss', [0, xMax], [0, lossMax], lossSeries),
-    panel(panelW + PANEL_GAP, panelW, 'accuracy (%)', [0, xMax], [accMin, 100], accSeries),
+    panel(0, panelW, 'loss', [0, xMax], [0, lossMax], lossSeries, 'top'),
+    panel(panelW + PANEL_GAP, panelW, 'accuracy (%)', [0, xMax], [accMin, 100], accSeries, 'bottom'),
   ].join('\n');
   const title = esc(d.title ?? 'training');
   return [
@@ -71,7 +73,9 @@ export function trainingChartSvg(d: ChartData): string {
   ].join('\n');
 }
 
-function panel(x0: number, w: number, yLabel: string, [xa, xb]: [number, number], [ya, yb]: [number, number], series: Series[]): string {
+function panel(
+  x0: number, w: number, yLabel: string, [xa, xb]: [number, number], [ya, yb]: [number, number], series: Series[], legendAt: 'top' | 'bottom',
+): string {
   const left = x0 + PAD.left;
   const right = x0 + w - PAD.right;
   const top = PAD.top;
@@ -91,16 +95,23 @@ function panel(x0: number, w: number, yLabel: string, [xa, xb]: [number, number]
   out.push(`<rect x="${left}" y="${top}" width="${right - left}" height="${bottom - top}" fill="none" stroke="#444"/>`);
   out.push(`<text x="${(left + right) / 2}" y="${H - 12}" text-anchor="middle">epoch</text>`);
   out.push(`<text transform="translate(${x0 + 14} ${(top + bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
-  series.forEach((s, k) => {
+  for (const s of series) {
     const pts = s.points.filter(([, y]) => Number.isFinite(y));
-    if (pts.length) {
-      const path = pts.map(([x, y], i) => `${i ? 'L' : 'M'}${f(sx(x))},${f(sy(Math.min(Math.max(y, ya), yb)))}`).join('');
-      out.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}" stroke-opacity="${s.opacity ?? 1}" stroke-linejoin="round"/>`);
-      if (s.dots) for (const [x, y] of pts) out.push(`<circle cx="${f(sx(x))}" cy="${f(sy(Math.min(Math.max(y, ya), yb)))}" r="3" fill="${s.color}"/>`);
-    }
-    const ly = top + 14 + k * 16;
-    out.push(`<line x1="${right - 150}" x2="${right - 128}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="3"/>`);
-    out.push(`<text x="${right - 122}" y="${ly}" fill="#222">${esc(s.label)}</text>`);
+    if (!pts.length) continue;
+    const path = pts.map(([x, y], i) => `${i ? 'L' : 'M'}${f(sx(x))},${f(sy(Math.min(Math.max(y, ya), yb)))}`).join('');
+    out.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 2}" stroke-opacity="${s.opacity ?? 1}" stroke-linejoin="round"/>`);
+    if (s.dots) for (const [x, y] of pts) out.push(`<circle cx="${f(sx(x))}" cy="${f(sy(Math.min(Math.max(y, ya), yb)))}" r="3" fill="${s.color}"/>`);
+  }
+  // Legend in a white box, in the corner the curves leave free (loss falls, accuracy rises).
+  const boxH = series.length * 16 + 8;
+  const boxW = 40 + 6.6 * Math.max(...series.map((s) => s.label.length));
+  const boxX = right - 6 - boxW;
+  const boxY = legendAt === 'top' ? top + 6 : bottom - 6 - boxH;
+  out.push(`<rect x="${f(boxX)}" y="${boxY}" width="${f(boxW)}" height="${boxH}" fill="#fff" fill-opacity="0.9" stroke="#ccc"/>`);
+  series.forEach((s, k) => {
+    const ly = boxY + 16 + k * 16;
+    out.push(`<line x1="${f(boxX + 8)}" x2="${f(boxX + 30)}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="3"/>`);
+    out.push(`<text x="${f(boxX + 36)}" y="${ly}" fill="#222">${esc(s.label)}</text>`);
   });
   return out.join('\n');
 }
@@ -126,5 +137,5 @@ function niceCeil(x: number): number {
 }
 
 const f = (v: number) => v.toFixed(1);
-const fmtTick = (v: number) => (Math.abs(v) >= 10 || Number.isInteger(v) ? String(v) : v.toPrecision(2));
+const fmtTick = (v: number) => String(Number(v.toPrecision(3)));
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
