@@ -1,9 +1,11 @@
 // The demo page: pick a model, train it in the page (WebGPU), watch live loss/accuracy curves,
-// draw a digit and see the prediction. `?selftest&epochs=1` trains without clicks, predicts a
-// test digit and reports window.__results (used by the browser test of the demo).
+// draw a digit and see the prediction. `?selftest&epochs=1[&limit=1000]` trains without clicks
+// (on the first `limit` training digits), predicts a test digit and reports window.__results
+// (used by test/train-demo.test.ts).
 import { init, noGrad, softmax, tensor, tidy } from '../src/index.ts';
 import { Linear, ReLU, Sequential, type Module } from '../src/nn/index.ts';
 import { Adam, SGD } from '../src/optim/index.ts';
+import { subset } from '../src/data/index.ts';
 import { fit, type EpochLog } from '../src/train/index.ts';
 import { drawChart, type LineSeries } from './charts.ts';
 import { loadDemoMnist } from './data.ts';
@@ -28,6 +30,8 @@ async function main(): Promise<void> {
   const q = new URLSearchParams(location.search);
   const adapter = await init();
   const data = await loadDemoMnist();
+  const limit = Number(q.get('limit'));
+  if (limit > 0 && limit < data.train.count) data.train = subset(data.train, Array.from({ length: limit }, (_, i) => i));
   status(`${data.train.count} train / ${data.test.count} test digits loaded. WebGPU: ${adapter.description || adapter.vendor || 'adapter'}`);
 
   let model: Sequential | null = null;
@@ -135,7 +139,7 @@ async function main(): Promise<void> {
     const fromPad = toMnistPixels($('pad'));
     const direct = await predict(px);
     const drawn = fromPad ? await predict(fromPad) : null;
-    w.__results = { epochs: logs, label, predicted: direct.digit, predictedFromPad: drawn?.digit ?? null, lossPoints: lossPts.length };
+    w.__results = { epochs: logs, trainCount: data.train.count, label, predicted: direct.digit, predictedFromPad: drawn?.digit ?? null, lossPoints: lossPts.length };
   }
 }
 
