@@ -7,6 +7,8 @@
 //             base(o) decomposes o over the kept dims, offset(r) decomposes r over the reduced
 //             dims; both use the input's element strides (up to 8 dims each).
 //   argmax:   out_i[o] = first index r of the maximum along the reduced dims (ties: smallest r).
+//             NaN counts as larger than every number, as in NumPy and PyTorch (first NaN wins);
+//             NaN is detected from the bits because float compares may assume no NaNs.
 //   bias_sum: out[c] = SUM_n in[n * C + c] for in [N, C]: the gradient of a row-broadcast add.
 //             A COLS x ROWS workgroup: each thread sums every ROWS-th row of its column, then a
 //             tree over ROWS partial sums, so reads stay contiguous along C.
@@ -96,30 +98,40 @@ fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   }
 }
 
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// Whether candidate (v, r) beats (best, best_r): NaN above numbers, then value, then lower index.
+fn beats(v: f32, r: u32, best: f32, best_r: u32) -> bool {
+  if (r == 0xffffffffu) { return false; }
+  if (best_r == 0xffffffffu) { return true; }
+  let vn = is_nan(v);
+  let bn = is_nan(best);
+  if (vn != bn) { return vn; }
+  if (vn || v == best) { return r < best_r; }
+  return v > best;
+}
+
 @compute @workgroup_size(WG)
 fn argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
           @builtin(num_workgroups) nwg: vec3<u32>) {
   let o = out_index(wid, nwg);
   if (o >= P.out_size) { return; }
   let base = kept_base(o);
-  var best = -3.402823e38;
+  var best = 0.0;
   var best_r = 0xffffffffu;
   for (var r = lid; r < P.red_size; r += WG) {
     let v = In[base + red_offset(r)];
-    // NaN compares false, so a NaN never wins; strict > keeps the first index on ties.
-    if (v > best || best_r == 0xffffffffu) { best = v; best_r = r; }
+    if (beats(v, r, best, best_r)) { best = v; best_r = r; }
   }
   partial[lid] = best;
   partial_idx[lid] = best_r;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) {
-      let v = partial[lid + s];
-      let r = partial_idx[lid + s];
-      if (r != 0xffffffffu && (v > partial[lid] || (v == partial[lid] && r < partial_idx[lid]) || partial_idx[lid] == 0xffffffffu)) {
-        partial[lid] = v;
-        partial_idx[lid] = r;
-      }
+    if (lid < s && beats(partial[lid + s], partial_idx[lid + s], partial[lid], partial_idx[lid])) {
+      partial[lid] = partial[lid + s];
+      partial_idx[lid] = partial_idx[lid + s];
     }
     workgroupBarrier();
   }
