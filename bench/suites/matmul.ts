@@ -32,7 +32,7 @@ export function matmulCases(s: RunSettings): MatmulCase[] {
 }
 
 /** A run predicted to take longer than this is skipped (the sweep must fit in minutes). */
-const maxRunMs = (s: RunSettings) => (s.slow ? 40_000 : 25_000);
+const maxRunMs = (s: RunSettings) => (s.slow ? 30_000 : 20_000);
 
 export async function matmulSuite(engines: Engine[], s: RunSettings, log: Log): Promise<Row[]> {
   const rows: Row[] = [];
@@ -63,7 +63,7 @@ export async function matmulSuite(engines: Engine[], s: RunSettings, log: Log): 
         measure: big
           ? { warmup: 1, reps: s.slow ? 2 : 3, inner: 1, budgetMs: 45_000 }
           : large
-            ? { warmup: s.slow ? 1 : 2, reps: s.slow ? 3 : 5, inner: 1, budgetMs: 30_000 }
+            ? { warmup: 1, reps: s.slow ? 3 : 5, inner: 1, budgetMs: s.slow ? 25_000 : 20_000 }
             : { warmup: 2, reps: s.profile === 'quick' ? 3 : s.slow ? 5 : 7, inner: 0, targetMs: s.slow ? 60 : 30, maxInner: 32, budgetMs: 20_000 },
         check: (got) => compare(got, want, idx, 1e-4, 1e-4 + 1e-5 * c.K, `C = ${c.transA ? 'A^T' : 'A'} ${c.transB ? 'B^T' : 'B'} at 64 sampled entries`),
         metric: (t) => throughput(flops, t.ms, 1e9, 'GFLOP/s'),

@@ -54,10 +54,10 @@ export async function trainingSuite(engines: Engine[], s: RunSettings, log: Log)
         row.check = checkStep(ref, loss1, await c.params());
         const own0 = e.ownCounters();
         const t = await measure({ run: () => c.step(), settle: () => c.settle() }, e.probe, {
-          warmup: 2,
+          warmup: big ? 1 : 2, // step 1 (the checked one) already compiled everything
           reps: s.profile === 'quick' ? 3 : big && s.slow ? 5 : big ? 8 : 15,
           inner: 1,
-          budgetMs: s.slow ? 60_000 : 40_000,
+          budgetMs: s.slow ? 45_000 : 30_000,
         });
         const own1 = e.ownCounters();
         row.timing = t;
