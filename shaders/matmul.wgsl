@@ -5,34 +5,73 @@
 // Layout (row-major, f32): A is [batch?, M, K], or [batch?, K, M] when TRANS_A; B is
 // [batch?, K, N], or [batch?, N, K] when TRANS_B. Reading the transposed layout directly is
 // how backward computes dX = dY * W^T and dW = X^T * dY without materialising a transpose.
-// A batch stride of 0 broadcasts that operand over the batch.
-// Tiling: a TILE x TILE workgroup computes a TILE x TILE block of C, staging TILE x TILE
-// blocks of A and B in workgroup memory; out-of-range elements load as 0 (any M, N, K).
+// A batch stride of 0 broadcasts that operand over the batch. Grids larger than the
+// per-dimension limit are split by the launcher (batch_offset, row_offset).
+//
+// Two entry points (src/kernels/matmul-variants.ts lists the variants built from them):
+//
+// tiled (GPUs): a 16 x 16 workgroup computes a 64 x 64 block of C; each invocation keeps a
+//   4 x 4 register block (rows ty + 16 i, columns tx + 16 j, so neighbouring invocations touch
+//   neighbouring addresses). Per step the workgroup stages a 64 x BK block of opA and a
+//   BK x 64 block of opB in workgroup memory, each loaded along its contiguous axis;
+//   out-of-range elements load as 0, so any M, N, K works.
+//
+// rows (CPU adapters: lavapipe, SwiftShader), no workgroup memory: on a CPU a barrier is a
+//   coroutine switch and every storage load a per-lane loop, so what counts is how many loads
+//   each multiply-add needs. A workgroup of WG invocations owns R = 8 rows and 4 * WG columns
+//   of C; each invocation keeps an R x 4 block (R vec4 accumulators). Invocations run along N:
+//   per k-step one vec4 of opB feeds 4 * R multiply-adds, and the R values of opA are the same
+//   for the whole workgroup.
+//   SUBGROUPS: opA is loaded once per CHUNK k-steps: subgroup lane i loads opA[m, k0 + i] for
+//   each row and subgroupBroadcast(v, u) hands step u's value to every lane (R loads instead
+//   of R * CHUNK). Needs a subgroup size >= CHUNK (the launcher checks the adapter's
+//   subgroupMinSize) and every lane active (no early return before the k loop).
+//   VEC4_B: opB rows are read as vec4 (needs !TRANS_B, N % 4 == 0 and a B batch stride % 4 == 0).
+//   Rows >= M and columns >= N are clamped when loading (their sums are never stored); k stays
+//   in [0, K) (whole chunks, then single steps), so any M, N, K works.
+// The tiled entry is built with SUBGROUPS, CHUNK8 and VEC4_B off (it is left out under VEC4_B).
 
-override TILE: u32 = 16u;
+#if SUBGROUPS
+enable subgroups;
+#endif
+
+const TM = 64u;   // tiled: rows and columns of C per workgroup, k per staged block
+const TN = 64u;
+const BK = 16u;
+override WG: u32 = 16u;  // rows: invocations per workgroup
+const R = 8u;            // rows: rows of C per workgroup and invocation
+#if CHUNK8
+const CHUNK = 8u;
+#else
+const CHUNK = 4u;
+#endif
 
 struct Params {
   M: u32,
   N: u32,
   K: u32,
-  batch: u32,
+  batch_offset: u32,     // first batch index of this dispatch (grids are split at the z limit)
   a_batch_stride: u32,   // elements between consecutive A matrices (0: broadcast)
   b_batch_stride: u32,
   c_batch_stride: u32,
-  _pad: u32,
+  row_offset: u32,       // first row block of this dispatch (grids are split at the y limit)
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;          // [batch?, M, K] or [batch?, K, M] (TRANS_A)
+#if VEC4_B
+@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;    // [batch?, K, N / 4]
+#else
 @group(0) @binding(2) var<storage, read> B: array<f32>;          // [batch?, K, N] or [batch?, N, K] (TRANS_B)
+#endif
 @group(0) @binding(3) var<storage, read> Bias: array<f32>;       // [N] (HAS_BIAS), else unused
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;    // [batch, M, N]
 
-var<workgroup> As: array<f32, 256>;  // TILE x TILE block of opA(A): As[r * TILE + k]
-var<workgroup> Bs: array<f32, 256>;  // TILE x TILE block of opB(B): Bs[k * TILE + c]
+var<workgroup> As: array<f32, 1024>;  // tiled: BK x TM block of opA, As[k * TM + m]
+var<workgroup> Bs: array<f32, 1024>;  // tiled: BK x TN block of opB, Bs[k * TN + n]
 
+// opA[m, k], unchecked (callers keep m < M and k < K).
 fn load_a(base: u32, m: u32, k: u32) -> f32 {
-  if (m >= P.M || k >= P.K) { return 0.0; }
 #if TRANS_A
   return A[base + k * P.M + m];
 #else
@@ -40,12 +79,36 @@ fn load_a(base: u32, m: u32, k: u32) -> f32 {
 #endif
 }
 
+#if !VEC4_B
+// opB[k, n], unchecked.
 fn load_b(base: u32, k: u32, n: u32) -> f32 {
-  if (k >= P.K || n >= P.N) { return 0.0; }
 #if TRANS_B
   return B[base + n * P.K + k];
 #else
   return B[base + k * P.N + n];
+#endif
+}
+
+// tiled: opA / opB with zeros outside the matrices.
+fn tile_a(base: u32, m: u32, k: u32) -> f32 {
+  if (m >= P.M || k >= P.K) { return 0.0; }
+  return load_a(base, m, k);
+}
+
+fn tile_b(base: u32, k: u32, n: u32) -> f32 {
+  if (k >= P.K || n >= P.N) { return 0.0; }
+  return load_b(base, k, n);
+}
+#endif
+
+// rows: opB[k, n .. n + 3]; columns past N read column N - 1 (their sums are discarded).
+fn load_b4(base: u32, k: u32, n: u32) -> vec4<f32> {
+#if VEC4_B
+  return B[(base + k * P.N + min(n, P.N - 4u)) / 4u];
+#else
+  let last = P.N - 1u;
+  return vec4<f32>(load_b(base, k, min(n, last)), load_b(base, k, min(n + 1u, last)),
+                   load_b(base, k, min(n + 2u, last)), load_b(base, k, min(n + 3u, last)));
 #endif
 }
 
@@ -58,31 +121,111 @@ fn epilogue(v: f32, n: u32) -> f32 {
   x = max(x, 0.0);
 #endif
 #if ACT_SIGMOID
+  // Same form as the elementwise sigmoid (exp of a non-positive number only).
   if (x >= 0.0) { x = 1.0 / (1.0 + exp(-x)); } else { let e = exp(x); x = e / (1.0 + e); }
 #endif
   return x;
 }
 
-@compute @workgroup_size(TILE, TILE)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let b = wid.z;
-  let row = wid.y * TILE + lid.y;
-  let col = wid.x * TILE + lid.x;
-  let a_base = b * P.a_batch_stride;
-  let b_base = b * P.b_batch_stride;
-  var acc = 0.0;
-  let tiles = (P.K + TILE - 1u) / TILE;
-  for (var t = 0u; t < tiles; t++) {
-    let k0 = t * TILE;
-    As[lid.y * TILE + lid.x] = load_a(a_base, row, k0 + lid.x);
-    Bs[lid.y * TILE + lid.x] = load_b(b_base, k0 + lid.y, col);
+@compute @workgroup_size(WG)
+fn rows(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+#if SUBGROUPS
+  @builtin(subgroup_invocation_id) sid: u32,
+#endif
+) {
+  let batch = wid.z + P.batch_offset;
+  let a_base = batch * P.a_batch_stride;
+  let b_base = batch * P.b_batch_stride;
+  let m0 = (wid.y + P.row_offset) * R;
+  let n = (wid.x * WG + lid.x) * 4u;
+  var row: array<u32, R>;  // rows past M read row M - 1 (never stored)
+  for (var r = 0u; r < R; r++) { row[r] = min(m0 + r, P.M - 1u); }
+  var acc: array<vec4<f32>, R>;
+  var k = 0u;
+#if SUBGROUPS
+  let lane = sid & (CHUNK - 1u);
+  let whole = P.K - P.K % CHUNK;
+  for (; k < whole; k += CHUNK) {
+    var a: array<f32, R>;
+    for (var r = 0u; r < R; r++) { a[r] = load_a(a_base, row[r], k + lane); }
+    // The broadcast lane must be a constant: one line per step of the chunk.
+    { let b = load_b4(b_base, k, n); for (var r = 0u; r < R; r++) { acc[r] += subgroupBroadcast(a[r], 0u) * b; } }
+    { let b = load_b4(b_base, k + 1u, n); for (var r = 0u; r < R; r++) { acc[r] += subgroupBroadcast(a[r], 1u) * b; } }
+    { let b = load_b4(b_base, k + 2u, n); for (var r = 0u; r < R; r++) { acc[r] += subgroupBroadcast(a[r], 2u) * b; } }
+    { let b = load_b4(b_base, k + 3u, n); for (var r = 0u; r < R; r++) { acc[r] += subgroupBroadcast(a[r], 3u) * b; } }
+#if CHUNK8
+    { let b = load_b4(b_base, k + 4u, n); for (var r = 0u; r < R; r++) { acc[r] += subgroupBroadcast(a[r], 4u) * b; } }
+    { let b = load_b4(b_base, k + 5u, n); for (var r = 0u; r < R; r++) { acc[r] += subgroupBroadcast(a[r], 5u) * b; } }
+    { let b = load_b4(b_base, k + 6u, n); for (var r = 0u; r < R; r++) { acc[r] += subgroupBroadcast(a[r], 6u) * b; } }
+    { let b = load_b4(b_base, k + 7u, n); for (var r = 0u; r < R; r++) { acc[r] += subgroupBroadcast(a[r], 7u) * b; } }
+#endif
+  }
+#endif
+  for (; k < P.K; k++) {
+    let b = load_b4(b_base, k, n);
+    for (var r = 0u; r < R; r++) { acc[r] += load_a(a_base, row[r], k) * b; }
+  }
+  let c_base = batch * P.c_batch_stride;
+  for (var r = 0u; r < R; r++) {
+    let m = m0 + r;
+    if (m < P.M) {
+      for (var j = 0u; j < 4u; j++) {
+        if (n + j < P.N) { C[c_base + m * P.N + n + j] = epilogue(acc[r][j], n + j); }
+      }
+    }
+  }
+}
+
+#if !VEC4_B
+@compute @workgroup_size(16, 16)
+fn tiled(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let batch = wid.z + P.batch_offset;
+  let a_base = batch * P.a_batch_stride;
+  let b_base = batch * P.b_batch_stride;
+  let m0 = (wid.y + P.row_offset) * TM;
+  let n0 = wid.x * TN;
+  var acc: array<vec4<f32>, 4>;  // acc[i][j]: C[m0 + ty + 16 i, n0 + tx + 16 j]
+  for (var k0 = 0u; k0 < P.K; k0 += BK) {
+    // 1024 elements per block, 256 invocations: 4 each, consecutive invocations on the
+    // operand's contiguous axis.
+    for (var e = li; e < 1024u; e += 256u) {
+#if TRANS_A
+      let ka = e / TM; let ma = e % TM;
+#else
+      let ma = e / BK; let ka = e % BK;
+#endif
+      As[ka * TM + ma] = tile_a(a_base, m0 + ma, k0 + ka);
+#if TRANS_B
+      let nb = e / BK; let kb = e % BK;
+#else
+      let kb = e / TN; let nb = e % TN;
+#endif
+      Bs[kb * TN + nb] = tile_b(b_base, k0 + kb, n0 + nb);
+    }
     workgroupBarrier();
-    for (var k = 0u; k < TILE; k++) {
-      acc += As[lid.y * TILE + k] * Bs[k * TILE + lid.x];
+    for (var k = 0u; k < BK; k++) {
+      let a = vec4<f32>(As[k * TM + lid.y], As[k * TM + lid.y + 16u], As[k * TM + lid.y + 32u], As[k * TM + lid.y + 48u]);
+      let b = vec4<f32>(Bs[k * TN + lid.x], Bs[k * TN + lid.x + 16u], Bs[k * TN + lid.x + 32u], Bs[k * TN + lid.x + 48u]);
+      acc[0] += a.x * b;
+      acc[1] += a.y * b;
+      acc[2] += a.z * b;
+      acc[3] += a.w * b;
     }
     workgroupBarrier();
   }
-  if (row < P.M && col < P.N) {
-    C[b * P.c_batch_stride + row * P.N + col] = epilogue(acc, col);
+  let c_base = batch * P.c_batch_stride;
+  for (var i = 0u; i < 4u; i++) {
+    let m = m0 + lid.y + 16u * i;
+    for (var j = 0u; j < 4u; j++) {
+      let n = n0 + lid.x + 16u * j;
+      if (m < P.M && n < P.N) { C[c_base + m * P.N + n] = epilogue(acc[i][j], n); }
+    }
   }
 }
+#endif

@@ -1,0 +1,85 @@
+// Which matmul variant runs: a forced one, the autotuned winner of the shape's class, or the
+// adapter's default. Small matmuls never wait for timing: below TUNE_MIN_FLOPS the default
+// runs, and a new class of large shapes runs the default while its tuning job runs in the
+// background (src/gpu/autotune.ts).
+//
+// What won on Mesa 25.0 lavapipe (LLVM 15, 256-bit, 2 cores): sg8, then sg4, with 'tiled'
+// 3-5x slower. llvmpipe runs 8 invocations as one SIMD vector and turns each storage load
+// into a per-lane loop (about as slow for an address every lane shares as for 8 different
+// ones), and a barrier is a coroutine switch, so workgroup memory only adds cost. The rows
+// kernels read each vec4 of B once for 32 multiply-adds, and subgroupBroadcast spreads one
+// lane-wise load of A over 8 k-steps, so loads stop dominating: 1024^2 went from ~4.5
+// GFLOP/s (tiled) and ~12 (rows) to ~20 (sg8). Numbers: bench/matmul-quick.ts.
+import { autotuner, type TuneJob, type TuneResult } from '../gpu/autotune.ts';
+import type { Runtime } from '../gpu/runtime.ts';
+import { defaultVariant, MATMUL_VARIANTS, planMatmul, supportedVariants, variantSupported, type MatmulDims, type MatmulVariant } from './matmul-variants.ts';
+
+/** Below this many flops a matmul takes the default variant without timing. */
+export const TUNE_MIN_FLOPS = 2 ** 27;
+/** Background jobs time a shape of the class scaled down to at most this many flops. */
+const TUNE_MAX_FLOPS = 2 ** 29;
+
+/** Shape class: transposes, vec4 alignment and a coarse size bucket per dimension. */
+export function shapeClass(d: MatmulDims): string {
+  const bucket = (x: number) => (x < 64 ? 's' : x < 512 ? 'm' : x < 1536 ? 'l' : 'x');
+  const vec4 = !d.transB && d.N % 4 === 0 && d.bBatchStride % 4 === 0 ? 'v4' : 'v1';
+  return `matmul:${d.transA ? 'T' : 'N'}${d.transB ? 'T' : 'N'}:${vec4}:${bucket(d.M)}${bucket(d.N)}${bucket(d.K)}`;
+}
+
+/** The variant for `d` when none is forced. */
+export function chooseMatmulVariant(rt: Runtime, d: MatmulDims): MatmulVariant {
+  if (2 * d.M * d.N * d.K * d.batch < TUNE_MIN_FLOPS) return defaultVariant(rt);
+  const tuner = autotuner(rt);
+  const key = shapeClass(d);
+  const hit = tuner.lookup(key);
+  if (hit && hit in MATMUL_VARIANTS && variantSupported(rt, hit as MatmulVariant)) return hit as MatmulVariant;
+  tuner.schedule(key, () => matmulTuneJob(rt, d, TUNE_MAX_FLOPS));
+  return defaultVariant(rt);
+}
+
+/** Time every supported variant on `d` (full size) now and cache the winner for its class. */
+export async function tuneMatmul(rt: Runtime, d: MatmulDims): Promise<TuneResult> {
+  return autotuner(rt).tune(shapeClass(d), matmulTuneJob(rt, d, Infinity));
+}
+
+/** A job timing each supported variant on one matrix of `d`'s shape (scaled to `maxFlops`). */
+function matmulTuneJob(rt: Runtime, full: MatmulDims, maxFlops: number): TuneJob {
+  const d: MatmulDims = { ...full, batch: 1, aBatchStride: 0, bBatchStride: 0, hasBias: false, activation: 'none' };
+  while (2 * d.M * d.N * d.K > maxFlops) {
+    if (d.K >= d.M && d.K >= d.N) d.K = Math.ceil(d.K / 2);
+    else if (d.M >= d.N) d.M = Math.ceil(d.M / 2);
+    else d.N = full.N % 4 === 0 ? Math.ceil(d.N / 8) * 4 : Math.ceil(d.N / 2);
+  }
+  const device = rt.device;
+  const storage = (elems: number, label: string) =>
+    device.createBuffer({ label: `webgrad:autotune-${label}`, size: Math.max(16, Math.ceil(elems / 4) * 16), usage: GPUBufferUsage.STORAGE });
+  const buffers = [storage(d.M * d.K, 'A'), storage(d.K * d.N, 'B'), storage(4, 'bias'), storage(d.M * d.N, 'C')];
+  const uniforms: GPUBuffer[] = [];
+  const candidates = supportedVariants(rt).map((v) => {
+    const plan = planMatmul(rt, v, d, 'autotune');
+    const kernel = rt.pipelines.get(plan.key);
+    const launches = plan.launches.map((l) => {
+      const u = device.createBuffer({ label: 'webgrad:autotune-params', size: l.params.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      device.queue.writeBuffer(u, 0, l.params);
+      uniforms.push(u);
+      const entries = [u, ...buffers].map((buffer, binding) => ({ binding, resource: { buffer } }));
+      return { grid: l.grid, bindGroup: device.createBindGroup({ label: `webgrad:autotune:${v}`, layout: kernel.layout, entries }) };
+    });
+    return {
+      name: v,
+      encode(pass: GPUComputePassEncoder) {
+        pass.setPipeline(kernel.pipeline);
+        for (const l of launches) {
+          pass.setBindGroup(0, l.bindGroup);
+          pass.dispatchWorkgroups(...l.grid);
+        }
+      },
+    };
+  });
+  return {
+    candidates,
+    dispose() {
+      for (const b of [...buffers, ...uniforms]) b.destroy();
+    },
+  };
+}
