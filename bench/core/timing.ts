@@ -57,6 +57,8 @@ export interface MeasureOptions {
    * stop once it is spent (at least one warm-up run and one sample are always taken).
    */
   budgetMs?: number;
+  /** Awaited after the warm-up, then one more untimed run (see Engine.quiesce). */
+  quiesce?: () => Promise<void>;
 }
 
 const now = () => performance.now();
@@ -72,6 +74,13 @@ export async function measure(c: Runnable, probe: DeviceProbe, o: MeasureOptions
     await c.settle();
     lastWarm = now() - t0;
     warmup++;
+  }
+  if (o.quiesce) {
+    await o.quiesce();
+    const t0 = now();
+    c.run(); // with whatever kernels the engine settled on
+    await c.settle();
+    lastWarm = now() - t0;
   }
   const inner = o.inner > 0 ? o.inner : Math.max(1, Math.min(o.maxInner ?? 64, Math.ceil((o.targetMs ?? 20) / Math.max(lastWarm, 0.01))));
   const wall: number[] = [];

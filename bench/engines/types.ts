@@ -36,6 +36,11 @@ export interface Engine {
   readonly name: EngineName;
   /** The probe on the engine's device (counters, GPU clock). */
   readonly probe: DeviceProbe;
+  /**
+   * Wait for background work the engine started on its own (webgrad's kernel autotuning), so it
+   * neither overlaps the timed samples nor changes kernels in the middle of them.
+   */
+  quiesce?(): Promise<void>;
   /** Engine-internal counters when it has them (webgrad's runtime stats), else null. */
   ownCounters(): Partial<GpuCounters> | null;
   /** The suites this engine takes part in (e.g. jax-js jit only where jit can fuse). */

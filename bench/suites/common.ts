@@ -22,7 +22,7 @@ export interface OpCaseSpec {
 export async function runOpCase(e: Engine, spec: OpCaseSpec, log: Log): Promise<Row> {
   const row: Row = { suite: spec.suite, case: spec.label, engine: e.name, metric: null, timing: null, check: null, extra: { ...(spec.extra ?? {}) } };
   return guarded(row, () => spec.build(e), async (c) => {
-    row.timing = await measure(c, e.probe, spec.measure);
+    row.timing = await measure(c, e.probe, { ...spec.measure, quiesce: e.quiesce?.bind(e) });
     row.check = spec.check(await c.result());
     row.metric = spec.metric(row.timing);
   }, log);

@@ -58,6 +58,7 @@ export async function trainingSuite(engines: Engine[], s: RunSettings, log: Log)
           reps: s.profile === 'quick' ? 3 : big && s.slow ? 5 : big ? 8 : 15,
           inner: 1,
           budgetMs: s.slow ? 45_000 : 30_000,
+          quiesce: e.quiesce?.bind(e),
         });
         const own1 = e.ownCounters();
         row.timing = t;
