@@ -5,6 +5,10 @@
 // if other work is queued), else the wall time of a lone submission until
 // onSubmittedWorkDone. Candidates are timed round-robin (warm-up round first) and ranked by
 // their median, which keeps a noisy shared machine from crowning an outlier.
+// Waiting politely: Dawn in Node polls its events with a setImmediate loop while any promise
+// (mapAsync, onSubmittedWorkDone) is pending, which keeps one core busy; on a CPU adapter
+// (lavapipe's 2 worker threads on 2 cores) that slowed the kernel being timed 2-3x. So after
+// the warm-up a timed run sleeps for 80% of the candidate's previous time before it waits.
 // Callers keep tuning off the critical path: they use a default while a job runs in the
 // background (schedule) or await tune() explicitly (benchmarks).
 import type { Runtime } from './runtime.ts';
@@ -34,7 +38,10 @@ type Store = Record<string, Record<string, string>>;
 const STORE_NAME = 'webgrad-autotune-v1';
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
-/** WEBGRAD_AUTOTUNE=0 (Node) or localStorage 'webgrad-autotune' = '0' turns timing off: defaults only. */
+/**
+ * WEBGRAD_AUTOTUNE=0 (Node) or localStorage 'webgrad-autotune' = '0' turns background timing
+ * and persistence off (defaults only); an explicit tune() still times and caches in memory.
+ */
 export function autotuneEnabled(): boolean {
   if (isNode) return process.env.WEBGRAD_AUTOTUNE !== '0';
   try {
@@ -112,9 +119,11 @@ export class Autotuner {
   private async time(job: TuneJob): Promise<Record<string, number>> {
     const rounds = job.rounds ?? 3;
     const samples = new Map<string, number[]>(job.candidates.map((c) => [c.name, []]));
+    const last = new Map<string, number>();
     for (let round = -1; round < rounds; round++) {
       for (const c of job.candidates) {
-        const ms = await this.timeOnce(c);
+        const ms = await this.timeOnce(c, 0.8 * (last.get(c.name) ?? 0));
+        last.set(c.name, ms);
         if (round >= 0) samples.get(c.name)!.push(ms);
       }
     }
@@ -123,8 +132,11 @@ export class Autotuner {
     return times;
   }
 
-  /** Milliseconds of one run of `c`: GPU time of its pass (timestamps), else wall time. */
-  private async timeOnce(c: TuneCandidate): Promise<number> {
+  /**
+   * Milliseconds of one run of `c`: GPU time of its pass (timestamps), else wall time.
+   * Sleeps `politeMs` after submitting, before anything makes Dawn poll.
+   */
+  private async timeOnce(c: TuneCandidate, politeMs: number): Promise<number> {
     const device = this.rt.device;
     this.rt.assertAlive('autotune');
     if (!device.features.has('timestamp-query')) {
@@ -134,6 +146,7 @@ export class Autotuner {
       pass.end();
       const t0 = performance.now();
       device.queue.submit([enc.finish()]);
+      await sleep(politeMs);
       await device.queue.onSubmittedWorkDone();
       return performance.now() - t0;
     }
@@ -151,6 +164,7 @@ export class Autotuner {
       enc.resolveQuerySet(querySet, 0, 2, resolve, 0);
       enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
       device.queue.submit([enc.finish()]);
+      await sleep(politeMs);
       await read.mapAsync(GPUMapMode.READ);
       const [t0, t1] = new BigInt64Array(read.getMappedRange());
       read.unmap();
@@ -173,6 +187,7 @@ export class Autotuner {
   }
 
   private async save(): Promise<void> {
+    if (!autotuneEnabled()) return;
     try {
       const store = await readStore();
       store[this.adapterKey] = { ...store[this.adapterKey], ...Object.fromEntries(this.winners) };
@@ -190,6 +205,11 @@ export function autotuner(rt: Runtime): Autotuner {
   let t = tuners.get(rt);
   if (!t) tuners.set(rt, (t = new Autotuner(rt)));
   return t;
+}
+
+/** A timer wait (no busy polling); 0 returns at once. */
+export function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
 }
 
 function median(xs: number[]): number {

@@ -3,13 +3,16 @@
 // runs, and a new class of large shapes runs the default while its tuning job runs in the
 // background (src/gpu/autotune.ts).
 //
-// What won on Mesa 25.0 lavapipe (LLVM 15, 256-bit, 2 cores): sg8, then sg4, with 'tiled'
-// 3-5x slower. llvmpipe runs 8 invocations as one SIMD vector and turns each storage load
-// into a per-lane loop (about as slow for an address every lane shares as for 8 different
-// ones), and a barrier is a coroutine switch, so workgroup memory only adds cost. The rows
-// kernels read each vec4 of B once for 32 multiply-adds, and subgroupBroadcast spreads one
-// lane-wise load of A over 8 k-steps, so loads stop dominating: 1024^2 went from ~4.5
-// GFLOP/s (tiled) and ~12 (rows) to ~20 (sg8). Numbers: bench/matmul-quick.ts.
+// What won on Mesa 25.0 lavapipe (LLVM 15, 256-bit SIMD, 2 cores): sg4 / sg8 (one or the
+// other by shape and by run), then rows, with 'tiled' 3-5x slower. llvmpipe runs 8
+// invocations as one SIMD vector and turns each storage load into a per-lane loop (about as
+// slow for an address all lanes share as for 8 different ones), and a barrier is a coroutine
+// switch, so workgroup memory only adds cost. The rows kernels read each vec4 of B once for
+// 32 multiply-adds, and subgroupBroadcast spreads one lane-wise load of A over 4 or 8
+// k-steps, so loads stop dominating. 1024^2, idle machine, waiting without Dawn's busy poll:
+// tiled ~3-4.5 GFLOP/s, rows ~9-12, sg4/sg8 ~12-22 (the host's speed varied 2x over the
+// session); bench/matmul-quick.ts prints the current numbers. On SwiftShader (Subzero, Node)
+// tiled won most shapes (see defaultVariant).
 import { autotuner, type TuneJob, type TuneResult } from '../gpu/autotune.ts';
 import type { Runtime } from '../gpu/runtime.ts';
 import { defaultVariant, MATMUL_VARIANTS, planMatmul, supportedVariants, variantSupported, type MatmulDims, type MatmulVariant } from './matmul-variants.ts';

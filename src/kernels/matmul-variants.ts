@@ -74,10 +74,13 @@ export function isCpuAdapter(rt: Runtime): boolean {
   return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software|warp/.test(text);
 }
 
-/** The variant used without timing: tiled on GPUs; the widest subgroup chunk on CPU adapters. */
+/**
+ * The variant used without timing: tiled on GPUs and on SwiftShader (whose Subzero JIT in
+ * Node ran it 1.5-2x faster than the rows kernels); sg4 (else rows) on other CPU adapters:
+ * on lavapipe it won 3 of the 4 MLP shapes below the tuning threshold (matmul-tune.ts).
+ */
 export function defaultVariant(rt: Runtime): MatmulVariant {
-  if (!isCpuAdapter(rt)) return 'tiled';
-  if (variantSupported(rt, 'sg8')) return 'sg8';
+  if (!isCpuAdapter(rt) || /swiftshader/i.test(`${rt.adapter.architecture} ${rt.adapter.description}`)) return 'tiled';
   if (variantSupported(rt, 'sg4')) return 'sg4';
   return 'rows';
 }
