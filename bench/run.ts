@@ -19,6 +19,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { browserGate, pageResults, withBrowserPage, REPO_ROOT } from '../scripts/browser-harness.ts';
 import { wrapGpu } from './core/instrument.ts';
+import { stats } from './core/timing.ts';
 import { ALL_ENGINES, ALL_SUITES, type SuiteName } from './suites/types.ts';
 import type { EngineName } from './engines/types.ts';
 import type { RunSettings, SuiteRun } from './suites/types.ts';
@@ -102,6 +103,8 @@ async function measureAll(settings: RunSettings, versions: Record<string, string
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const run: BenchRun = { command, date: new Date().toISOString(), machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', loadBefore: loadavg(), loadAfter: [] }, settings, runs: [], notes: [] };
   const t0 = performance.now();
+  const load: number[] = [];
+  const sampler = setInterval(() => load.push(loadavg()[0]), 10_000);
   if (!flag('--browser')) {
     log('== Node (Dawn) ==');
     run.runs.push(await runNode(settings, versions));
@@ -112,7 +115,12 @@ async function measureAll(settings: RunSettings, versions: Record<string, string
     if (typeof r === 'string') run.notes.push(r);
     else run.runs.push(r);
   }
+  clearInterval(sampler);
   run.machine.loadAfter = loadavg();
+  if (load.length) {
+    const s = stats(load);
+    run.machine.loadDuring = { min: s.min, median: s.median, max: s.max, samples: s.n };
+  }
   run.seconds = (performance.now() - t0) / 1000;
   return run;
 }

@@ -8,7 +8,14 @@ import type { Row, RunSettings, SuiteName, SuiteRun } from '../suites/types.ts';
 export interface BenchRun {
   command: string;
   date: string;
-  machine: { cpus: number; cpuModel: string; loadBefore: number[]; loadAfter: number[] };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    loadBefore: number[];
+    loadAfter: number[];
+    /** 1-minute load average sampled every 10 s during the run: min / median / max. */
+    loadDuring?: { min: number; median: number; max: number; samples: number };
+  };
   settings: RunSettings;
   runs: SuiteRun[];
   notes: string[];
@@ -206,7 +213,7 @@ export function resultsMarkdown(run: BenchRun, charts: { matmul: string; trainin
   if (!opts.compact) {
     out.push('# webgrad benchmark results', '');
     out.push(`Produced by \`${run.command}\` on ${run.date.slice(0, 19).replace('T', ' ')} UTC${run.seconds ? ` in ${(run.seconds / 60).toFixed(1)} min` : ''}.`, '');
-    out.push(`Machine: ${run.machine.cpus} x ${run.machine.cpuModel || 'CPU'}, no GPU (software WebGPU adapters). Load average (1/5/15 min) before: ${run.machine.loadBefore.map((v) => v.toFixed(2)).join(' / ')}, after: ${run.machine.loadAfter.map((v) => v.toFixed(2)).join(' / ')}. Profile: ${run.settings.profile}.`, '');
+    out.push(`Machine: ${run.machine.cpus} x ${run.machine.cpuModel || 'CPU'}, no GPU (software WebGPU adapters). Load average (1/5/15 min) before: ${run.machine.loadBefore.map((v) => v.toFixed(2)).join(' / ')}, after: ${run.machine.loadAfter.map((v) => v.toFixed(2)).join(' / ')}${run.machine.loadDuring ? `; 1-min load during the run (sampled every 10 s): min ${run.machine.loadDuring.min.toFixed(2)}, median ${run.machine.loadDuring.median.toFixed(2)}, max ${run.machine.loadDuring.max.toFixed(2)}` : ''}. Profile: ${run.settings.profile}.`, '');
     out.push('Method: every engine runs the same shapes on the same adapter from the same host data, after warm-up; figures are medians of repeated samples with (min-max). Each timed result is read back once at the end and checked against a float64 reference; a wrong result fails the run. Ratios are webgrad\'s speed-up over the peer (above 1x: webgrad is faster); for training steps the faster of webgrad eager and captured is compared.', '');
     for (const n of run.notes) out.push(`Note: ${n}`, '');
     if (charts) out.push(`![matmul GFLOP/s](${charts.matmul})`, '', `![training ms/step](${charts.training})`, '');
