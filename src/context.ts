@@ -10,7 +10,7 @@ let pending: Promise<Runtime> | null = null;
 /** Acquire a WebGPU device (navigator.gpu in browsers, Dawn in Node). Safe to call repeatedly. */
 export async function init(opts: InitOptions = {}): Promise<AdapterSummary> {
   const reuse = !opts.device && !opts.requiredLimits && !opts.driver && !opts.limits && opts.debug === undefined &&
-    opts.checkNumerics === undefined && opts.memoryBudget === undefined;
+    opts.checkNumerics === undefined && opts.memoryBudget === undefined && opts.politeWait === undefined;
   if (current && !current.lost && reuse) return current.adapter;
   if (pending && !opts.device) return (await pending).adapter;
   pending = (async () => {
@@ -21,6 +21,7 @@ export async function init(opts: InitOptions = {}): Promise<AdapterSummary> {
       debug: opts.debug,
       checkNumerics: opts.checkNumerics,
       memoryBudget: opts.memoryBudget,
+      politeWait: opts.politeWait,
     });
     return current;
   })();

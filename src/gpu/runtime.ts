@@ -38,6 +38,12 @@ export interface RuntimeOptions {
   checkNumerics?: boolean;
   /** Maximum bytes of live tensor memory; allocation beyond it throws OutOfMemoryError. */
   memoryBudget?: number;
+  /**
+   * Sleep for most of the expected GPU time before waiting on it. Default: on in Node with a CPU
+   * (software) adapter, where dawn.node polls in a tight loop while a map or onSubmittedWorkDone
+   * is pending and so takes a core away from the driver's own worker threads.
+   */
+  politeWait?: boolean;
 }
 
 export class Runtime {
@@ -66,6 +72,10 @@ export class Runtime {
   readonly numerics: NumericsChecker | null;
   /** Resolves when the device is lost (never rejects). */
   readonly lostPromise: Promise<void>;
+  private readonly politeWait: boolean;
+  /** Recent time from submit to completion of a wait that had GPU work (ms, moving average). */
+  private waitEstimateMs = 0;
+  private dispatchesAtLastWait = 0;
 
   constructor(
     readonly device: GPUDevice,
@@ -82,6 +92,9 @@ export class Runtime {
       maxComputeInvocationsPerWorkgroup: cap('maxComputeInvocationsPerWorkgroup'),
     };
     this.debug = options.debug ?? false;
+    const cpuAdapter = /lavapipe|llvmpipe|swiftshader/i.test(`${adapter.driver} ${adapter.vendor} ${adapter.architecture} ${adapter.description}`);
+    const node = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+    this.politeWait = options.politeWait ?? (node && cpuAdapter);
     this.pool = new BufferPool(device, this.limits, options.memoryBudget);
     this.pool.requestSubmit = () => this.flush();
     this.pipelines = new PipelineCache(device);
@@ -339,8 +352,10 @@ export class Runtime {
     this.flush();
     this.stats.readbacks++;
     await this.pipelines.check();
+    const waited = await this.waitPolitely();
     try {
       await staging.mapAsync(GPUMapMode.READ);
+      waited();
     } catch (e) {
       // A lost device rejects pending maps; its 'lost' promise may settle a moment later.
       await Promise.race([this.lostPromise, new Promise((r) => setTimeout(r, 200))]);
@@ -362,11 +377,31 @@ export class Runtime {
     const numerics = this.numerics?.beforeFlush() ?? null;
     this.flush();
     await this.pipelines.check();
+    const waited = await this.waitPolitely();
     await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lostPromise]);
+    waited();
     this.assertAlive('sync');
     await numerics?.();
     this.assertAlive('sync');
     this.throwGpuErrors('sync');
+  }
+
+  /**
+   * Before waiting on the GPU: with politeWait, sleep for ~3/4 of the recent submit-to-done time
+   * if kernels were submitted since the last wait (a read of finished work does not sleep).
+   * Returns the callback to run once the wait completed, which updates the estimate.
+   */
+  private async waitPolitely(): Promise<() => void> {
+    const start = performance.now();
+    const work = this.stats.dispatches - this.dispatchesAtLastWait;
+    this.dispatchesAtLastWait = this.stats.dispatches;
+    if (!this.politeWait || work === 0) return () => undefined;
+    const sleep = this.waitEstimateMs * 0.75;
+    if (sleep >= 1) await new Promise((r) => setTimeout(r, sleep));
+    return () => {
+      const elapsed = performance.now() - start;
+      this.waitEstimateMs = this.waitEstimateMs === 0 ? elapsed : 0.7 * this.waitEstimateMs + 0.3 * elapsed;
+    };
   }
 
   private throwGpuErrors(label: string): void {
