@@ -8,6 +8,7 @@
 //   --suites matmul,training            a subset of: warmup matmul bandwidth softmax-ce dispatch training
 //   --engines webgrad,tfjs              a subset of: webgrad webgrad-captured tfjs jax-js jax-js-jit
 //   --out <dir>                         where run files go (default bench/out/)
+//   --webgrad-init '<json>'             options for webgrad's init(), e.g. '{"politeWait":false}'
 //   --from <run.json>                   do not measure: re-render the reports of a saved run
 //   --results                           also rewrite the committed bench/RESULTS.md, bench/results.json
 //                                       and bench/charts/*.svg from this run
@@ -50,13 +51,19 @@ function packageVersion(name: string): string {
 
 const log = (line: string) => console.log(line);
 
+/** --webgrad-init: options for webgrad's init() (JSON), e.g. to compare runtime settings. */
+function webgradInit(): Record<string, unknown> {
+  const text = arg('--webgrad-init');
+  return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+}
+
 async function runNode(settings: RunSettings, versions: Record<string, string>): Promise<SuiteRun> {
   // Measure cold pipeline compiles: lavapipe would otherwise reuse shaders compiled by earlier runs.
   process.env.MESA_SHADER_CACHE_DISABLE ??= 'true';
   process.env.WEBGRAD_QUIET = '1';
   const { init } = await import('../src/index.ts');
   const t0 = performance.now();
-  await init(); // picks the Vulkan driver (and sets VK_ICD_FILENAMES when it had to choose)
+  await init(webgradInit()); // picks the Vulkan driver (and sets VK_ICD_FILENAMES when it had to choose)
   const initMs = performance.now() - t0;
   const dawn = (await import('webgpu')) as unknown as { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   Object.assign(globalThis, dawn.globals);
@@ -73,7 +80,7 @@ async function runNode(settings: RunSettings, versions: Record<string, string>):
 async function runBrowser(settings: RunSettings, versions: Record<string, string>): Promise<SuiteRun | string> {
   const gate = browserGate();
   if (gate.skip) return `Chromium skipped: ${gate.reason}`;
-  const query = new URLSearchParams({ profile: settings.profile, suites: settings.suites.join(','), engines: settings.engines.join(',') }).toString();
+  const query = new URLSearchParams({ profile: settings.profile, suites: settings.suites.join(','), engines: settings.engines.join(','), webgrad: JSON.stringify(webgradInit()) }).toString();
   const timeoutMs = 40 * 60_000;
   return withBrowserPage(
     'bench/page/index.html',
@@ -101,7 +108,9 @@ async function runBrowser(settings: RunSettings, versions: Record<string, string
 
 async function measureAll(settings: RunSettings, versions: Record<string, string>): Promise<BenchRun> {
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  const run: BenchRun = { command, date: new Date().toISOString(), machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', loadBefore: loadavg(), loadAfter: [] }, settings, runs: [], notes: [] };
+  const opts = webgradInit();
+  const notes = Object.keys(opts).length ? [`webgrad init options: ${JSON.stringify(opts)}`] : [];
+  const run: BenchRun = { command, date: new Date().toISOString(), machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', loadBefore: loadavg(), loadAfter: [] }, settings, runs: [], notes };
   const t0 = performance.now();
   const load: number[] = [];
   const sampler = setInterval(() => load.push(loadavg()[0]), 10_000);

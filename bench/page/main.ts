@@ -2,7 +2,7 @@
 // navigator.gpu is wrapped first so every engine's device is instrumented (counters, GPU
 // clock). Settings come from the query string (bench/run.ts); progress goes to the console,
 // which the runner prints; the SuiteRun is left in window.__results.
-import { init } from '../../src/index.ts';
+import { init, type InitOptions } from '../../src/index.ts';
 import { wrapGpu } from '../core/instrument.ts';
 import { runEnvironment } from '../suites/index.ts';
 import { ALL_ENGINES, ALL_SUITES, type Profile, type RunSettings, type SuiteName } from '../suites/types.ts';
@@ -19,7 +19,7 @@ try {
   if (!navigator.gpu) throw new Error('navigator.gpu is missing (WebGPU disabled?)');
   Object.defineProperty(navigator, 'gpu', { configurable: true, value: wrapGpu(navigator.gpu) });
   const t0 = performance.now();
-  await init();
+  await init(JSON.parse(new URLSearchParams(location.search).get('webgrad') ?? '{}') as InitOptions);
   const initMs = performance.now() - t0;
   const q = new URLSearchParams(location.search);
   const pick = <T extends string>(key: string, all: readonly T[]): T[] =>
