@@ -10,6 +10,7 @@
 //   --out <dir>                         where run files go (default bench/out/)
 //   --webgrad-init '<json>'             options for webgrad's init(), e.g. '{"politeWait":false}'
 //   --from <run.json>                   do not measure: re-render the reports of a saved run
+//   --note '<text>'                     add a note to the run's report (also with --from)
 //   --results                           also rewrite the committed bench/RESULTS.md, bench/results.json
 //                                       and bench/charts/*.svg from this run
 //
@@ -107,7 +108,9 @@ async function runBrowser(settings: RunSettings, versions: Record<string, string
 }
 
 async function measureAll(settings: RunSettings, versions: Record<string, string>): Promise<BenchRun> {
-  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const shellArg = (a: string) => (/^[\w,./=:@-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  const args = process.argv.slice(2).map(shellArg).join(' ');
+  const command = `npm run bench${args ? ` -- ${args}` : ''}`;
   const opts = webgradInit();
   const notes = Object.keys(opts).length ? [`webgrad init options: ${JSON.stringify(opts)}`] : [];
   const run: BenchRun = { command, date: new Date().toISOString(), machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', loadBefore: loadavg(), loadAfter: [] }, settings, runs: [], notes };
@@ -150,6 +153,8 @@ async function main(): Promise<number> {
   };
   const from = arg('--from');
   const run = from ? (JSON.parse(readFileSync(from, 'utf8')) as BenchRun) : await measureAll(settings, versions);
+  const note = arg('--note');
+  if (note && !run.notes.includes(note)) run.notes.push(note);
 
   const outDir = arg('--out') ?? join(REPO_ROOT, 'bench', 'out');
   mkdirSync(outDir, { recursive: true });

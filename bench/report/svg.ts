@@ -56,7 +56,7 @@ export function matmulChartSvg(run: BenchRun): string {
     const x0 = p * panelW;
     const rows = r.rows.filter((x) => x.suite === 'matmul' && /^\d+\^3$/.test(x.case) && x.metric && !x.error);
     const sizes = [...new Set(rows.map((x) => Number(x.extra.M)))].sort((a, b) => a - b);
-    const ymax = niceMax(Math.max(...rows.map((x) => x.metric!.value), 0));
+    const ymax = niceMax(Math.max(...rows.map((x) => x.metric!.max), 0));
     const plotW = panelW - pad.l - pad.r;
     const plotH = panelH - pad.t - pad.b;
     const lo = Math.log2(sizes[0] ?? 128);
