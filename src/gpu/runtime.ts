@@ -42,6 +42,7 @@ export interface RuntimeOptions {
    * Sleep for most of the expected GPU time before waiting on it. Default: on in Node with a CPU
    * (software) adapter, where dawn.node polls in a tight loop while a map or onSubmittedWorkDone
    * is pending and so takes a core away from the driver's own worker threads.
+   * WEBGRAD_POLITE_WAIT=0/1 overrides the default.
    */
   politeWait?: boolean;
 }
@@ -76,6 +77,7 @@ export class Runtime {
   /** Recent time from submit to completion of a wait that had GPU work (ms, moving average). */
   private waitEstimateMs = 0;
   private dispatchesAtLastWait = 0;
+  private pipelinesAtLastWait = 0;
 
   constructor(
     readonly device: GPUDevice,
@@ -94,7 +96,8 @@ export class Runtime {
     this.debug = options.debug ?? false;
     const cpuAdapter = /lavapipe|llvmpipe|swiftshader/i.test(`${adapter.driver} ${adapter.vendor} ${adapter.architecture} ${adapter.description}`);
     const node = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
-    this.politeWait = options.politeWait ?? (node && cpuAdapter);
+    const env = typeof process !== 'undefined' ? process.env?.WEBGRAD_POLITE_WAIT : undefined;
+    this.politeWait = options.politeWait ?? (env === '0' ? false : env === '1' ? true : node && cpuAdapter);
     this.pool = new BufferPool(device, this.limits, options.memoryBudget);
     this.pool.requestSubmit = () => this.flush();
     this.pipelines = new PipelineCache(device);
@@ -388,19 +391,28 @@ export class Runtime {
 
   /**
    * Before waiting on the GPU: with politeWait, sleep for ~3/4 of the recent submit-to-done time
-   * if kernels were submitted since the last wait (a read of finished work does not sleep).
-   * Returns the callback to run once the wait completed, which updates the estimate.
+   * (only when that is 20 ms or more, and at most 200 ms) if kernels were submitted since the last
+   * wait; a read of finished work does not sleep. Returns the callback to run once the wait completed, which updates the estimate:
+   * waits that compiled pipelines are not typical and are ignored, and a wait that found the GPU
+   * already done (we overslept) halves the estimate, so one slow step cannot keep later ones
+   * sleeping.
    */
   private async waitPolitely(): Promise<() => void> {
     const start = performance.now();
     const work = this.stats.dispatches - this.dispatchesAtLastWait;
+    const compiled = this.pipelines.stats.pipelinesCreated !== this.pipelinesAtLastWait;
     this.dispatchesAtLastWait = this.stats.dispatches;
+    this.pipelinesAtLastWait = this.pipelines.stats.pipelinesCreated;
     if (!this.politeWait || work === 0) return () => undefined;
-    const sleep = this.waitEstimateMs * 0.75;
-    if (sleep >= 1) await new Promise((r) => setTimeout(r, sleep));
+    // Short waits gain nothing worth a timer's granularity; long ones gain up to 2x on lavapipe.
+    const sleep = this.waitEstimateMs >= 20 ? Math.min(this.waitEstimateMs * 0.75, 200) : 0;
+    if (sleep > 0) await new Promise((r) => setTimeout(r, sleep));
+    const woke = performance.now();
     return () => {
-      const elapsed = performance.now() - start;
-      this.waitEstimateMs = this.waitEstimateMs === 0 ? elapsed : 0.7 * this.waitEstimateMs + 0.3 * elapsed;
+      const done = performance.now();
+      if (compiled) return;
+      if (sleep > 0 && done - woke < 0.5) this.waitEstimateMs *= 0.5;
+      else this.waitEstimateMs = this.waitEstimateMs === 0 ? done - start : 0.7 * this.waitEstimateMs + 0.3 * (done - start);
     };
   }
 
