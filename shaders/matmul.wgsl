@@ -8,7 +8,7 @@
 // A batch stride of 0 broadcasts that operand over the batch. Grids larger than the
 // per-dimension limit are split by the launcher (batch_offset, row_offset).
 //
-// Two entry points (src/kernels/matmul-variants.ts lists the variants built from them):
+// Three entry points (src/kernels/matmul-variants.ts lists the variants built from them):
 //
 // tiled (GPUs): a 16 x 16 workgroup computes a 64 x 64 block of C; each invocation keeps a
 //   4 x 4 register block (rows ty + 16 i, columns tx + 16 j, so neighbouring invocations touch
@@ -29,6 +29,13 @@
 //   VEC4_B: opB rows are read as vec4 (needs !TRANS_B, N % 4 == 0 and a B batch stride % 4 == 0).
 //   Rows >= M and columns >= N are clamped when loading (their sums are never stored); k stays
 //   in [0, K) (whole chunks, then single steps), so any M, N, K works.
+// block (SwiftShader), no workgroup memory, no arrays: invocation i of the flattened grid owns
+//   an 8 x 8 block of C (row block i / ceil(N / 8), column block i % ceil(N / 8)) and keeps it
+//   in 16 named vec4 accumulators. SwiftShader's JIT keeps named values in registers but puts
+//   an array indexed inside a loop (the rows kernel's acc[r]) in memory, which ran 3-4x slower
+//   there; so the 8 rows are written out, not looped. Per k-step: 8 loads of opA, two vec4 of
+//   opB, 64 multiply-adds. Rows and columns past the edge are clamped when loading (their sums
+//   are never stored), so any M, N, K works.
 // The tiled entry is built with SUBGROUPS, CHUNK8 and VEC4_B off (it is left out under VEC4_B).
 
 #if SUBGROUPS
@@ -176,6 +183,56 @@ fn rows(
       }
     }
   }
+}
+
+// block: the epilogue and bounds check of one row of an 8 x 8 block (columns n .. n + 7).
+fn store_row(c_base: u32, m: u32, n: u32, lo: vec4<f32>, hi: vec4<f32>) {
+  if (m >= P.M) { return; }
+  let base = c_base + m * P.N;
+  for (var j = 0u; j < 4u; j++) {
+    if (n + j < P.N) { C[base + n + j] = epilogue(lo[j], n + j); }
+    if (n + 4u + j < P.N) { C[base + n + 4u + j] = epilogue(hi[j], n + 4u + j); }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn block(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+  let col_blocks = (P.N + 7u) / 8u;
+  let i = (wid.y * nwg.x + wid.x) * WG + lid.x;  // flattened: the grid's x and y both count blocks
+  if (i >= col_blocks * ((P.M + 7u) / 8u)) { return; }
+  let batch = wid.z + P.batch_offset;
+  let a_base = batch * P.a_batch_stride;
+  let b_base = batch * P.b_batch_stride;
+  let m0 = (i / col_blocks) * 8u;
+  let n0 = (i % col_blocks) * 8u;
+  let last = P.M - 1u;
+  let r0 = m0; let r1 = min(m0 + 1u, last); let r2 = min(m0 + 2u, last); let r3 = min(m0 + 3u, last);
+  let r4 = min(m0 + 4u, last); let r5 = min(m0 + 5u, last); let r6 = min(m0 + 6u, last); let r7 = min(m0 + 7u, last);
+  var c0l = vec4<f32>(); var c0h = vec4<f32>(); var c1l = vec4<f32>(); var c1h = vec4<f32>();
+  var c2l = vec4<f32>(); var c2h = vec4<f32>(); var c3l = vec4<f32>(); var c3h = vec4<f32>();
+  var c4l = vec4<f32>(); var c4h = vec4<f32>(); var c5l = vec4<f32>(); var c5h = vec4<f32>();
+  var c6l = vec4<f32>(); var c6h = vec4<f32>(); var c7l = vec4<f32>(); var c7h = vec4<f32>();
+  for (var k = 0u; k < P.K; k++) {
+    let lo = load_b4(b_base, k, n0);
+    let hi = load_b4(b_base, k, n0 + 4u);
+    { let a = load_a(a_base, r0, k); c0l += a * lo; c0h += a * hi; }
+    { let a = load_a(a_base, r1, k); c1l += a * lo; c1h += a * hi; }
+    { let a = load_a(a_base, r2, k); c2l += a * lo; c2h += a * hi; }
+    { let a = load_a(a_base, r3, k); c3l += a * lo; c3h += a * hi; }
+    { let a = load_a(a_base, r4, k); c4l += a * lo; c4h += a * hi; }
+    { let a = load_a(a_base, r5, k); c5l += a * lo; c5h += a * hi; }
+    { let a = load_a(a_base, r6, k); c6l += a * lo; c6h += a * hi; }
+    { let a = load_a(a_base, r7, k); c7l += a * lo; c7h += a * hi; }
+  }
+  // Stored through an array after the loop: one copy of the epilogue instead of 64 (the
+  // unrolled form took seconds to compile on lavapipe with a bias and an activation).
+  let acc = array<vec4<f32>, 16>(c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h, c4l, c4h, c5l, c5h, c6l, c6h, c7l, c7h);
+  let c_base = batch * P.c_batch_stride;
+  for (var r = 0u; r < 8u; r++) { store_row(c_base, m0 + r, n0, acc[2u * r], acc[2u * r + 1u]); }
 }
 
 #if !VEC4_B

@@ -9,9 +9,19 @@
 //   argmax:   out_i[o] = first index r of the maximum along the reduced dims (ties: smallest r).
 //             NaN counts as larger than every number, as in NumPy and PyTorch (first NaN wins);
 //             NaN is detected from the bits because float compares may assume no NaNs.
-//   bias_sum: out[c] = SUM_n in[n * C + c] for in [N, C]: the gradient of a row-broadcast add.
+//   reduce_serial, argmax_serial (CPU adapters, many outputs): the same results with one
+//             invocation per output looping over the reduced index space in order: no
+//             workgroup memory or barriers (a barrier is a coroutine switch per invocation on a
+//             CPU driver: the tree form took 200 ms for 512 sums of 256 on SwiftShader).
+//   bias_sum: out[c] = SUM_n in[n * C + c] for in [N, C]: the gradient of a row-broadcast add
+//             (and any sum over leading axes).
 //             A COLS x ROWS workgroup: each thread sums every ROWS-th row of its column, then a
 //             tree over ROWS partial sums, so reads stay contiguous along C.
+//   bias_sum_cols: the same sums for CPU adapters: one invocation per column, no workgroup
+//             memory or barriers (on a CPU driver a barrier is a coroutine switch per
+//             invocation: the tree version took 220 ms for 256 x 512 on SwiftShader).
+//             Neighbouring invocations read neighbouring columns; four partial sums (rows
+//             n % 4) keep the rounding error and the dependency chain short.
 
 override WG: u32 = 256u;
 override OP: u32 = 0u;
@@ -140,11 +150,42 @@ fn argmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   }
 }
 
+@compute @workgroup_size(WG)
+fn reduce_serial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+                 @builtin(num_workgroups) nwg: vec3<u32>) {
+  let o = out_index(wid, nwg) * WG + lid;
+  if (o >= P.out_size) { return; }
+  let base = kept_base(o);
+  var acc = 0.0;
+  if (OP == 1u) { acc = In[base]; }
+  for (var r = 0u; r < P.red_size; r++) {
+    let v = In[base + red_offset(r)];
+    if (OP == 1u) { acc = max(acc, v); } else { acc += v; }
+  }
+  Out[o] = select(acc * P.scale, acc, OP == 1u);
+}
+
+@compute @workgroup_size(WG)
+fn argmax_serial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+                 @builtin(num_workgroups) nwg: vec3<u32>) {
+  let o = out_index(wid, nwg) * WG + lid;
+  if (o >= P.out_size) { return; }
+  let base = kept_base(o);
+  var best = 0.0;
+  var best_r = 0xffffffffu;
+  for (var r = 0u; r < P.red_size; r++) {
+    let v = In[base + red_offset(r)];
+    if (beats(v, r, best, best_r)) { best = v; best_r = r; }
+  }
+  OutI[o] = i32(best_r);
+}
+
 var<workgroup> tile: array<f32, 1024>;
 
 @compute @workgroup_size(COLS, ROWS)
-fn bias_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let c = wid.x * COLS + lid.x;
+fn bias_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+            @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = out_index(wid, nwg) * COLS + lid.x;  // uniform per workgroup's row of threads
   var acc = 0.0;
   if (c < P.cols) {
     for (var n = lid.y; n < P.rows; n += ROWS) {
@@ -162,4 +203,19 @@ fn bias_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
   if (lid.y == 0u && c < P.cols) {
     Out[c] = tile[lid.x] * P.scale;
   }
+}
+
+@compute @workgroup_size(WG)
+fn bias_sum_cols(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+                 @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = out_index(wid, nwg) * WG + lid;
+  if (c >= P.cols) { return; }
+  var acc = vec4<f32>();
+  let whole = P.rows - P.rows % 4u;
+  var n = 0u;
+  for (; n < whole; n += 4u) {
+    acc += vec4<f32>(In[n * P.cols + c], In[(n + 1u) * P.cols + c], In[(n + 2u) * P.cols + c], In[(n + 3u) * P.cols + c]);
+  }
+  for (; n < P.rows; n++) { acc.x += In[n * P.cols + c]; }
+  Out[c] = ((acc.x + acc.y) + (acc.z + acc.w)) * P.scale;
 }

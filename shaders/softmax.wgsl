@@ -12,8 +12,17 @@
 //   log_softmax_backward: dx = g - exp(y) * sum_c g
 // Subtracting the row max first keeps exp() in range for logits of +-1e4.
 // Reductions across the row use a workgroup-memory tree: deterministic, no atomics.
+// SERIAL (CPU adapters): one invocation per row instead of one workgroup, so the reductions
+// are plain loops and there are no barriers (on a CPU driver every barrier is a coroutine
+// switch per invocation; the tree form took 31 ms for 256 x 10 on SwiftShader). LANES is the
+// number of invocations sharing a row: WG, or 1 when SERIAL.
 
 override WG: u32 = 64u;
+#if SERIAL
+const LANES = 1u;
+#else
+override LANES: u32 = WG;
+#endif
 
 struct Params {
   rows: u32,     // N
@@ -31,11 +40,27 @@ struct Params {
 
 var<workgroup> red: array<f32, 64>;
 
-fn row_of(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+// The row this invocation works on (SERIAL: its own; else its workgroup's), and its lane in it.
+fn row_of(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
+#if SERIAL
+  return (wid.y * nwg.x + wid.x) * WG + lid;
+#else
   return wid.y * nwg.x + wid.x;
+#endif
+}
+
+fn lane_of(lid: u32) -> u32 {
+#if SERIAL
+  return 0u;
+#else
+  return lid;
+#endif
 }
 
 fn tree_max(lid: u32, v: f32) -> f32 {
+#if SERIAL
+  return v;
+#else
   red[lid] = v;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
@@ -45,9 +70,13 @@ fn tree_max(lid: u32, v: f32) -> f32 {
   let r = red[0];
   workgroupBarrier();
   return r;
+#endif
 }
 
 fn tree_sum(lid: u32, v: f32) -> f32 {
+#if SERIAL
+  return v;
+#else
   red[lid] = v;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
@@ -57,27 +86,29 @@ fn tree_sum(lid: u32, v: f32) -> f32 {
   let r = red[0];
   workgroupBarrier();
   return r;
+#endif
 }
 
 // Returns (max, log(sum exp(x - max))) of a row.
 fn row_stats(lid: u32, base: u32) -> vec2<f32> {
   var m = -3.402823e38;
-  for (var c = lid; c < P.cols; c += WG) { m = max(m, X[base + c]); }
+  for (var c = lid; c < P.cols; c += LANES) { m = max(m, X[base + c]); }
   m = tree_max(lid, m);
   var s = 0.0;
-  for (var c = lid; c < P.cols; c += WG) { s += exp(X[base + c] - m); }
+  for (var c = lid; c < P.cols; c += LANES) { s += exp(X[base + c] - m); }
   s = tree_sum(lid, s);
   return vec2<f32>(m, log(s));
 }
 
 @compute @workgroup_size(WG)
-fn softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+fn softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) local: u32,
            @builtin(num_workgroups) nwg: vec3<u32>) {
-  let r = row_of(wid, nwg);
+  let r = row_of(wid, nwg, local);
+  let lid = lane_of(local);
   if (r >= P.rows) { return; }
   let base = r * P.cols;
   let st = row_stats(lid, base);
-  for (var c = lid; c < P.cols; c += WG) {
+  for (var c = lid; c < P.cols; c += LANES) {
 #if LOG
     Y[base + c] = X[base + c] - st.x - st.y;
 #else
@@ -87,14 +118,15 @@ fn softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
 }
 
 @compute @workgroup_size(WG)
-fn softmax_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+fn softmax_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) local: u32,
                     @builtin(num_workgroups) nwg: vec3<u32>) {
   // X = saved output y, T = upstream gradient g.
-  let r = row_of(wid, nwg);
+  let r = row_of(wid, nwg, local);
+  let lid = lane_of(local);
   if (r >= P.rows) { return; }
   let base = r * P.cols;
   var acc = 0.0;
-  for (var c = lid; c < P.cols; c += WG) {
+  for (var c = lid; c < P.cols; c += LANES) {
 #if LOG
     acc += T[base + c];
 #else
@@ -102,7 +134,7 @@ fn softmax_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invoca
 #endif
   }
   let s = tree_sum(lid, acc);
-  for (var c = lid; c < P.cols; c += WG) {
+  for (var c = lid; c < P.cols; c += LANES) {
 #if LOG
     Y[base + c] = T[base + c] - exp(X[base + c]) * s;
 #else
@@ -120,14 +152,15 @@ fn target_at(base: u32, r: u32, c: u32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn ce_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+fn ce_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) local: u32,
               @builtin(num_workgroups) nwg: vec3<u32>) {
-  let r = row_of(wid, nwg);
+  let r = row_of(wid, nwg, local);
+  let lid = lane_of(local);
   if (r >= P.rows) { return; }
   let base = r * P.cols;
   let st = row_stats(lid, base);
   var loss = 0.0;
-  for (var c = lid; c < P.cols; c += WG) {
+  for (var c = lid; c < P.cols; c += LANES) {
     let logp = X[base + c] - st.x - st.y;
     Y[base + c] = exp(logp);
     let t = target_at(base, r, c);
@@ -145,17 +178,18 @@ fn ce_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
 }
 
 @compute @workgroup_size(WG)
-fn ce_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
+fn ce_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) local: u32,
                @builtin(num_workgroups) nwg: vec3<u32>) {
   // X = saved probabilities p, L[0] = upstream gradient of the (mean) loss.
-  let r = row_of(wid, nwg);
+  let r = row_of(wid, nwg, local);
+  let lid = lane_of(local);
   if (r >= P.rows) { return; }
   let base = r * P.cols;
   let g = L[0] * P.inv_n;
   var acc = 0.0;
-  for (var c = lid; c < P.cols; c += WG) { acc += target_at(base, r, c); }
+  for (var c = lid; c < P.cols; c += LANES) { acc += target_at(base, r, c); }
   let tsum = tree_sum(lid, acc);
-  for (var c = lid; c < P.cols; c += WG) {
+  for (var c = lid; c < P.cols; c += LANES) {
     Y[base + c] = g * (X[base + c] * tsum - target_at(base, r, c));
   }
 }

@@ -2,7 +2,7 @@
 // operations are being recorded for autograd.
 import { DeviceLostError, WebGPUUnavailableError } from './errors.ts';
 import { acquireDevice, type AdapterSummary, type InitOptions } from './gpu/device.ts';
-import { Runtime } from './gpu/runtime.ts';
+import { kernelFamily, Runtime } from './gpu/runtime.ts';
 
 let current: Runtime | null = null;
 let pending: Promise<Runtime> | null = null;
@@ -10,9 +10,11 @@ let pending: Promise<Runtime> | null = null;
 /** Acquire a WebGPU device (navigator.gpu in browsers, Dawn in Node). Safe to call repeatedly. */
 export async function init(opts: InitOptions = {}): Promise<AdapterSummary> {
   const reuse = !opts.device && !opts.requiredLimits && !opts.driver && !opts.limits && opts.debug === undefined &&
-    opts.checkNumerics === undefined && opts.memoryBudget === undefined && opts.politeWait === undefined;
+    opts.checkNumerics === undefined && opts.memoryBudget === undefined && opts.politeWait === undefined &&
+    opts.kernels === undefined;
   if (current && !current.lost && reuse) return current.adapter;
   if (pending && !opts.device) return (await pending).adapter;
+  kernelFamily(opts.kernels); // a bad option fails before a device is acquired
   pending = (async () => {
     const { device, summary } = await acquireDevice(opts);
     current?.destroy();
@@ -22,6 +24,7 @@ export async function init(opts: InitOptions = {}): Promise<AdapterSummary> {
       checkNumerics: opts.checkNumerics,
       memoryBudget: opts.memoryBudget,
       politeWait: opts.politeWait,
+      kernels: opts.kernels,
     });
     return current;
   })();

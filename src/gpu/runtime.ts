@@ -1,7 +1,7 @@
 // The runtime owns one device and everything made from it: the buffer pool, the pipeline
 // cache and the shared command encoder. Kernels are recorded into one compute pass and
 // submitted together on flush (a readback or an explicit flush()), never once per kernel.
-import { DeviceLostError, GPUExecutionError, LimitError } from '../errors.ts';
+import { DeviceLostError, GPUExecutionError, LimitError, ValueError } from '../errors.ts';
 import type { AdapterSummary } from './device.ts';
 import { NumericsChecker } from './numerics.ts';
 import { CaptureRecording, type ParamsRefresh } from './capture.ts';
@@ -45,6 +45,21 @@ export interface RuntimeOptions {
    * WEBGRAD_POLITE_WAIT=0/1 overrides the default.
    */
   politeWait?: boolean;
+  /**
+   * Kernel family: 'cpu' runs the barrier-free variants written for CPU drivers (one
+   * invocation per row or column, register-blocked matmul), 'gpu' the workgroup-memory ones.
+   * Default 'auto': by adapter (lavapipe, SwiftShader, WARP... are CPUs). WEBGRAD_KERNELS too.
+   */
+  kernels?: 'auto' | 'cpu' | 'gpu';
+}
+
+/** The kernels option (else WEBGRAD_KERNELS, else 'auto'), validated. */
+export function kernelFamily(option: string | undefined): 'auto' | 'cpu' | 'gpu' {
+  const v = option ?? (typeof process !== 'undefined' ? process.env?.WEBGRAD_KERNELS : undefined) ?? 'auto';
+  if (v !== 'auto' && v !== 'cpu' && v !== 'gpu') {
+    throw new ValueError('init', `kernels (option or WEBGRAD_KERNELS) must be 'auto', 'cpu' or 'gpu', got '${v}'`);
+  }
+  return v;
 }
 
 export class Runtime {
@@ -70,6 +85,11 @@ export class Runtime {
 
   readonly limits: EffectiveLimits;
   readonly debug: boolean;
+  /**
+   * A CPU rasterizer (lavapipe, SwiftShader, WARP...) rather than a GPU, and which: kernels
+   * pick barrier-free variants on CPUs, where a barrier is a coroutine switch per invocation.
+   */
+  readonly kind: { readonly cpu: boolean; readonly swiftshader: boolean };
   readonly numerics: NumericsChecker | null;
   /** Resolves when the device is lost (never rejects). */
   readonly lostPromise: Promise<void>;
@@ -94,7 +114,13 @@ export class Runtime {
       maxComputeInvocationsPerWorkgroup: cap('maxComputeInvocationsPerWorkgroup'),
     };
     this.debug = options.debug ?? false;
-    const cpuAdapter = /lavapipe|llvmpipe|swiftshader/i.test(`${adapter.driver} ${adapter.vendor} ${adapter.architecture} ${adapter.description}`);
+    const text = `${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description} ${adapter.driver}`.toLowerCase();
+    const cpuAdapter = adapter.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software|warp/.test(text);
+    const kernels = kernelFamily(options.kernels);
+    this.kind = {
+      cpu: kernels === 'auto' ? cpuAdapter : kernels === 'cpu',
+      swiftshader: kernels !== 'gpu' && text.includes('swiftshader'),
+    };
     const node = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
     const env = typeof process !== 'undefined' ? process.env?.WEBGRAD_POLITE_WAIT : undefined;
     this.politeWait = options.politeWait ?? (env === '0' ? false : env === '1' ? true : node && cpuAdapter);

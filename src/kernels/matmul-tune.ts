@@ -11,8 +11,9 @@
 // 32 multiply-adds, and subgroupBroadcast spreads one lane-wise load of A over 4 or 8
 // k-steps, so loads stop dominating. 1024^2, idle machine, waiting without Dawn's busy poll:
 // tiled ~3-4.5 GFLOP/s, rows ~9-12, sg4/sg8 ~12-22 (the host's speed varied 2x over the
-// session); bench/matmul-quick.ts prints the current numbers. On SwiftShader (Subzero, Node)
-// tiled won most shapes (see defaultVariant).
+// session); bench/matmul-quick.ts prints the current numbers. block (8 x 8 per invocation in
+// named registers) is close to sg4 there and wins narrow outputs (N = 10) and dW = X^T dY.
+// On SwiftShader block wins every shape by 2-8x (see defaultVariant).
 import { autotuner, type TuneJob, type TuneResult } from '../gpu/autotune.ts';
 import type { Runtime } from '../gpu/runtime.ts';
 import { defaultVariant, MATMUL_VARIANTS, planMatmul, supportedVariants, variantSupported, type MatmulDims, type MatmulVariant } from './matmul-variants.ts';
@@ -31,13 +32,13 @@ export function shapeClass(d: MatmulDims): string {
 
 /** The variant for `d` when none is forced. */
 export function chooseMatmulVariant(rt: Runtime, d: MatmulDims): MatmulVariant {
-  if (2 * d.M * d.N * d.K * d.batch < TUNE_MIN_FLOPS) return defaultVariant(rt);
+  if (2 * d.M * d.N * d.K * d.batch < TUNE_MIN_FLOPS) return defaultVariant(rt, d);
   const tuner = autotuner(rt);
   const key = shapeClass(d);
   const hit = tuner.lookup(key);
   if (hit && hit in MATMUL_VARIANTS && variantSupported(rt, hit as MatmulVariant)) return hit as MatmulVariant;
   tuner.schedule(key, () => matmulTuneJob(rt, d, TUNE_MAX_FLOPS));
-  return defaultVariant(rt);
+  return defaultVariant(rt, d);
 }
 
 /** Time every supported variant on `d` (full size) now and cache the winner for its class. */

@@ -8,12 +8,12 @@ import { ParamWriter } from './launch.ts';
 
 export interface VariantSpec {
   /** Entry point of shaders/matmul.wgsl. */
-  entry: 'tiled' | 'rows';
+  entry: 'tiled' | 'rows' | 'block';
   /** Subgroup broadcast chunk (0: no subgroups). Needs a subgroup size >= chunk. */
   chunk: 0 | 4 | 8;
   /** Invocations per workgroup. */
   wg: number;
-  /** Rows and columns of C per workgroup. */
+  /** Rows and columns of C per workgroup (block: per invocation; its grid is flattened). */
   tileM: number;
   tileN: number;
 }
@@ -23,6 +23,8 @@ export interface VariantSpec {
  * rows     no workgroup memory: 8 rows x 4 columns per invocation, rows shared by the workgroup.
  * sg4/sg8  rows + subgroupBroadcast of A over 4 / 8 k-steps (one A load per chunk).
  * sg8w32   sg8 with 32 invocations (128 columns) per workgroup.
+ * block    no workgroup memory, no arrays: 8 x 8 of C per invocation in named registers
+ *          (SwiftShader, whose JIT spills arrays indexed in loops to memory).
  */
 export const MATMUL_VARIANTS = {
   tiled: { entry: 'tiled', chunk: 0, wg: 256, tileM: 64, tileN: 64 },
@@ -30,6 +32,7 @@ export const MATMUL_VARIANTS = {
   sg4: { entry: 'rows', chunk: 4, wg: 16, tileM: 8, tileN: 64 },
   sg8: { entry: 'rows', chunk: 8, wg: 16, tileM: 8, tileN: 64 },
   sg8w32: { entry: 'rows', chunk: 8, wg: 32, tileM: 8, tileN: 128 },
+  block: { entry: 'block', chunk: 0, wg: 64, tileM: 8, tileN: 8 },
 } as const satisfies Record<string, VariantSpec>;
 
 export type MatmulVariant = keyof typeof MATMUL_VARIANTS;
@@ -69,18 +72,20 @@ export function supportedVariants(rt: Runtime): MatmulVariant[] {
 
 /** A CPU rasterizer (lavapipe, SwiftShader, WARP...) rather than a GPU. */
 export function isCpuAdapter(rt: Runtime): boolean {
-  const a = rt.adapter;
-  const text = `${a.vendor} ${a.architecture} ${a.device} ${a.description} ${a.driver}`.toLowerCase();
-  return a.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software|warp/.test(text);
+  return rt.kind.cpu;
 }
 
 /**
- * The variant used without timing: tiled on GPUs and on SwiftShader (whose Subzero JIT in
- * Node ran it 1.5-2x faster than the rows kernels); sg4 (else rows) on other CPU adapters:
- * on lavapipe it won 3 of the 4 MLP shapes below the tuning threshold (matmul-tune.ts).
+ * The variant used without timing: tiled on GPUs; block on SwiftShader (1-3x faster than
+ * tiled and 3-4x faster than rows on its JIT, bench/matmul-quick.ts); on other CPU adapters
+ * sg4 (else rows), which won 3 of the 4 MLP shapes below the tuning threshold on lavapipe
+ * (matmul-tune.ts), except for N < 64: a rows workgroup spans 64 columns, so most of its
+ * invocations would idle, and block (8 columns an invocation) ran 64x512x10 2x faster there.
  */
-export function defaultVariant(rt: Runtime): MatmulVariant {
-  if (!isCpuAdapter(rt) || /swiftshader/i.test(`${rt.adapter.architecture} ${rt.adapter.description}`)) return 'tiled';
+export function defaultVariant(rt: Runtime, d?: Pick<MatmulDims, 'N'>): MatmulVariant {
+  if (rt.kind.swiftshader) return 'block';
+  if (!rt.kind.cpu) return 'tiled';
+  if (d && d.N < 64) return 'block';
   if (variantSupported(rt, 'sg4')) return 'sg4';
   return 'rows';
 }
@@ -109,7 +114,7 @@ export interface MatmulPlan {
 /** Defines, constants and the (split) grid for one matmul with variant `v`. */
 export function planMatmul(rt: Runtime, v: MatmulVariant, d: MatmulDims, op: string): MatmulPlan {
   const s: VariantSpec = MATMUL_VARIANTS[v];
-  const rows = s.entry === 'rows';
+  const rows = s.entry !== 'tiled';
   const key: KernelKey = {
     shader: 'matmul',
     entry: s.entry,
@@ -127,6 +132,7 @@ export function planMatmul(rt: Runtime, v: MatmulVariant, d: MatmulDims, op: str
     bindings: ['uniform', 'read', 'read', 'read', 'rw'],
   };
   const max = rt.limits.maxComputeWorkgroupsPerDimension;
+  if (s.entry === 'block') return { key, launches: planFlat(d, s, max) };
   const gx = Math.ceil(d.N / s.tileN);
   const gy = Math.ceil(d.M / s.tileM);
   if (gx > max) throw new LimitError(op, `N = ${d.N} needs ${gx} workgroups along x, over the limit of ${max}`);
@@ -148,4 +154,22 @@ export function planMatmul(rt: Runtime, v: MatmulVariant, d: MatmulDims, op: str
     }
   }
   return { key, launches };
+}
+
+/** block: one invocation per tileM x tileN block, counted along x then y; batches on z. */
+function planFlat(d: MatmulDims, s: VariantSpec, max: number): MatmulLaunch[] {
+  const launches: MatmulLaunch[] = [];
+  const blocks = Math.ceil(d.M / s.tileM) * Math.ceil(d.N / s.tileN);
+  if (blocks === 0 || d.batch === 0) return launches;
+  const groups = Math.ceil(blocks / s.wg);
+  const gx = Math.min(groups, max);
+  const gy = Math.ceil(groups / gx);
+  for (let z0 = 0; z0 < d.batch; z0 += max) {
+    const params = new ParamWriter()
+      .u32(d.M).u32(d.N).u32(d.K).u32(z0)
+      .u32(d.aBatchStride).u32(d.bBatchStride).u32(d.M * d.N).u32(0)
+      .done();
+    launches.push({ params, grid: [gx, gy, Math.min(max, d.batch - z0)] });
+  }
+  return launches;
 }

@@ -1,4 +1,10 @@
-// Launchers for shaders/reduce.wgsl.
+// Launchers for shaders/reduce.wgsl. Which entry runs:
+// - a sum over leading axes (x viewed as [rows, cols], summed over rows) is a column sum:
+//   bias_sum on GPUs, bias_sum_cols on CPU adapters (contiguous reads either way);
+// - other reductions: one workgroup per output with a tree (GPUs, and CPU adapters with few
+//   outputs, where the tree spreads one long reduction over a workgroup), or one invocation
+//   per output looping in order (CPU adapters with >= SERIAL_MIN_OUTPUTS outputs: no barriers).
+import type { Runtime } from '../gpu/runtime.ts';
 import { stridesOf } from '../shape.ts';
 import { empty, type Tensor } from '../tensor.ts';
 import { ParamWriter, grid1d } from './launch.ts';
@@ -7,6 +13,10 @@ const WG = 256;
 const COLS = 16;
 const ROWS = 16;
 const MAX_RANK = 8;
+/** Invocations per workgroup of the one-output-per-invocation entries. */
+const SERIAL_WG = 64;
+/** CPU adapters switch to one invocation per output from this many outputs. */
+const SERIAL_MIN_OUTPUTS = 64;
 
 export type ReduceKind = 'sum' | 'max' | 'argmax';
 
@@ -23,6 +33,10 @@ export function reduceKernel(kind: ReduceKind, x: Tensor, axes: readonly number[
   const redShape = axes.map((i) => x.shape[i]);
   const outSize = keptShape.reduce((a, b) => a * b, 1);
   const redSize = redShape.reduce((a, b) => a * b, 1);
+  const leading = axes.every((a, i) => a === i);
+  if (kind === 'sum' && leading && kept.length > 0 && redSize > 0) {
+    return columnSums(x, redSize, outSize, scale, keptShape, 'sum');
+  }
   const out = empty(keptShape, kind === 'argmax' ? 'i32' : 'f32', kind);
   const params = new ParamWriter()
     .u32(outSize)
@@ -38,16 +52,19 @@ export function reduceKernel(kind: ReduceKind, x: Tensor, axes: readonly number[
     .u32x4(redShape, 2, 1)
     .u32x4(axes.map((i) => strides[i]), 2)
     .done();
+  const serial = rt.kind.cpu && outSize >= SERIAL_MIN_OUTPUTS;
+  const wg = serial ? SERIAL_WG : WG;
+  const entry = (kind === 'argmax' ? 'argmax' : 'reduce') + (serial ? '_serial' : '');
   rt.dispatch(
     {
       shader: 'reduce',
-      entry: kind === 'argmax' ? 'argmax' : 'reduce',
-      constants: kind === 'argmax' ? { WG } : { WG, OP: kind === 'max' ? 1 : 0 },
+      entry,
+      constants: kind === 'argmax' ? { WG: wg } : { WG: wg, OP: kind === 'max' ? 1 : 0 },
       bindings: ['uniform', 'read', 'rw'],
     },
     params,
     [x.buffer(kind), out.buffer(kind)],
-    grid1d(rt, outSize, 1),
+    grid1d(rt, outSize, serial ? wg : 1),
     `${kind}.forward`,
   );
   return out;
@@ -55,16 +72,25 @@ export function reduceKernel(kind: ReduceKind, x: Tensor, axes: readonly number[
 
 /** Column sums of a [N, C] matrix: the bias gradient. Returns [C]. */
 export function biasSumKernel(x: Tensor, scale = 1): Tensor {
-  const rt = x.runtime;
   const [n, c] = x.shape;
-  const out = empty([c], 'f32', 'biasSum');
-  const params = new ParamWriter().u32(c).u32(n).u32(0).u32(0).f32(scale).u32(n).u32(c).u32(0).done();
+  return columnSums(x, n, c, scale, [c], 'biasSum');
+}
+
+/** out[c] = scale * SUM_n x[n * cols + c], for x holding rows x cols elements; out has `outShape`. */
+function columnSums(x: Tensor, rows: number, cols: number, scale: number, outShape: readonly number[], op: string): Tensor {
+  const rt: Runtime = x.runtime;
+  const out = empty(outShape, 'f32', op);
+  const params = new ParamWriter().u32(cols).u32(rows).u32(0).u32(0).f32(scale).u32(rows).u32(cols).u32(0).done();
+  // CPU drivers: one invocation per column, no barriers (see the shader's header).
+  const cpu = rt.kind.cpu;
   rt.dispatch(
-    { shader: 'reduce', entry: 'bias_sum', constants: { COLS, ROWS }, bindings: ['uniform', 'read', 'rw'] },
+    cpu
+      ? { shader: 'reduce', entry: 'bias_sum_cols', constants: { WG: SERIAL_WG }, bindings: ['uniform', 'read', 'rw'] }
+      : { shader: 'reduce', entry: 'bias_sum', constants: { COLS, ROWS }, bindings: ['uniform', 'read', 'rw'] },
     params,
-    [x.buffer('biasSum'), out.buffer('biasSum')],
-    [Math.ceil(c / COLS), 1],
-    'biasSum.forward',
+    [x.buffer(op), out.buffer(op)],
+    grid1d(rt, cols, cpu ? SERIAL_WG : COLS),
+    `${op}.forward`,
   );
   return out;
 }

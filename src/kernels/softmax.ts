@@ -1,10 +1,16 @@
 // Launchers for shaders/softmax.wgsl.
 import { empty, type Tensor } from '../tensor.ts';
 import type { BindingKind } from '../gpu/pipelines.ts';
+import type { Runtime } from '../gpu/runtime.ts';
 import { ParamWriter, grid1d } from './launch.ts';
 
 const WG = 64;
 const BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'rw', 'rw'];
+
+/** One invocation per row on CPU adapters (no barriers), one workgroup per row on GPUs. */
+function serial(rt: Runtime): boolean {
+  return rt.kind.cpu;
+}
 
 function params(rows: number, cols: number): Uint8Array {
   return new ParamWriter().u32(rows).u32(cols).f32(rows ? 1 / rows : 0).u32(0).done();
@@ -21,10 +27,10 @@ export function softmaxKernel(x: Tensor, log: boolean): Tensor {
   const [rows, cols] = rowsCols(x);
   const out = empty(x.shape, 'f32', log ? 'logSoftmax' : 'softmax');
   rt.dispatch(
-    { shader: 'softmax', entry: 'softmax', defines: { LOG: log, LABELS_INT: false }, constants: { WG }, bindings: BINDINGS },
+    { shader: 'softmax', entry: 'softmax', defines: { LOG: log, LABELS_INT: false, SERIAL: serial(rt) }, constants: { WG }, bindings: BINDINGS },
     params(rows, cols),
     [x.buffer('softmax'), rt.placeholder('read'), out.buffer('softmax'), rt.placeholder('rw')],
-    grid1d(rt, rows, 1),
+    grid1d(rt, rows, serial(rt) ? WG : 1),
     `${log ? 'logSoftmax' : 'softmax'}.forward`,
   );
   return out;
@@ -36,10 +42,10 @@ export function softmaxGradKernel(y: Tensor, g: Tensor, log: boolean): Tensor {
   const [rows, cols] = rowsCols(y);
   const out = empty(y.shape, 'f32', 'softmax.grad');
   rt.dispatch(
-    { shader: 'softmax', entry: 'softmax_backward', defines: { LOG: log, LABELS_INT: false }, constants: { WG }, bindings: BINDINGS },
+    { shader: 'softmax', entry: 'softmax_backward', defines: { LOG: log, LABELS_INT: false, SERIAL: serial(rt) }, constants: { WG }, bindings: BINDINGS },
     params(rows, cols),
     [y.buffer('softmax'), g.buffer('softmax'), out.buffer('softmax'), rt.placeholder('rw')],
-    grid1d(rt, rows, 1),
+    grid1d(rt, rows, serial(rt) ? WG : 1),
     `${log ? 'logSoftmax' : 'softmax'}.backward`,
   );
   return out;
@@ -52,10 +58,10 @@ export function crossEntropyKernel(logits: Tensor, labels: Tensor): { rowLoss: T
   const probs = empty(logits.shape, 'f32', 'softmaxCrossEntropy.probs');
   const rowLoss = empty([rows], 'f32', 'softmaxCrossEntropy.rowLoss');
   rt.dispatch(
-    { shader: 'softmax', entry: 'ce_forward', defines: { LOG: false, LABELS_INT: labels.dtype === 'i32' }, constants: { WG }, bindings: BINDINGS },
+    { shader: 'softmax', entry: 'ce_forward', defines: { LOG: false, LABELS_INT: labels.dtype === 'i32', SERIAL: serial(rt) }, constants: { WG }, bindings: BINDINGS },
     params(rows, cols),
     [logits.buffer('softmaxCrossEntropy'), labels.buffer('softmaxCrossEntropy'), probs.buffer('softmaxCrossEntropy'), rowLoss.buffer('softmaxCrossEntropy')],
-    grid1d(rt, rows, 1),
+    grid1d(rt, rows, serial(rt) ? WG : 1),
     'softmaxCrossEntropy.forward',
   );
   return { rowLoss, probs };
@@ -67,10 +73,10 @@ export function crossEntropyGradKernel(probs: Tensor, labels: Tensor, g: Tensor)
   const [rows, cols] = probs.shape;
   const out = empty(probs.shape, 'f32', 'softmaxCrossEntropy.grad');
   rt.dispatch(
-    { shader: 'softmax', entry: 'ce_backward', defines: { LOG: false, LABELS_INT: labels.dtype === 'i32' }, constants: { WG }, bindings: BINDINGS },
+    { shader: 'softmax', entry: 'ce_backward', defines: { LOG: false, LABELS_INT: labels.dtype === 'i32', SERIAL: serial(rt) }, constants: { WG }, bindings: BINDINGS },
     params(rows, cols),
     [probs.buffer('softmaxCrossEntropy'), labels.buffer('softmaxCrossEntropy'), out.buffer('softmaxCrossEntropy'), g.buffer('softmaxCrossEntropy')],
-    grid1d(rt, rows, 1),
+    grid1d(rt, rows, serial(rt) ? WG : 1),
     'softmaxCrossEntropy.backward',
   );
   return out;
