@@ -30,7 +30,7 @@
 //   Rows >= M and columns >= N are clamped when loading (their sums are never stored); k stays
 //   in [0, K) (whole chunks, then single steps), so any M, N, K works.
 // block (SwiftShader), no workgroup memory, no arrays: invocation i of the flattened grid owns
-//   an 8 x 8 block of C (row block i / ceil(N / 8), column block i % ceil(N / 8)) and keeps it
+//   an 8 x 8 block of C (numbered down panels of PANEL column blocks, see the entry) and keeps it
 //   in 16 named vec4 accumulators. SwiftShader's JIT keeps named values in registers but puts
 //   an array indexed inside a loop (the rows kernel's acc[r]) in memory, which ran 3-4x slower
 //   there; so the 8 rows are written out, not looped. Per k-step: 8 loads of opA, two vec4 of
@@ -45,7 +45,8 @@ enable subgroups;
 const TM = 64u;   // tiled: rows and columns of C per workgroup, k per staged block
 const TN = 64u;
 const BK = 16u;
-override WG: u32 = 16u;  // rows: invocations per workgroup
+override WG: u32 = 16u;  // rows, block: invocations per workgroup
+override PANEL: u32 = 16u;  // block: column blocks (of 8) per panel
 const R = 8u;            // rows: rows of C per workgroup and invocation
 #if CHUNK8
 const CHUNK = 8u;
@@ -202,13 +203,24 @@ fn block(
   @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
   let col_blocks = (P.N + 7u) / 8u;
+  let row_blocks = (P.M + 7u) / 8u;
   let i = (wid.y * nwg.x + wid.x) * WG + lid.x;  // flattened: the grid's x and y both count blocks
-  if (i >= col_blocks * ((P.M + 7u) / 8u)) { return; }
+  if (i >= col_blocks * row_blocks) { return; }
+  // Blocks are numbered panel by panel: a panel is PANEL column blocks wide (the last one may be
+  // narrower) and runs down all rows, so the invocations running together share a
+  // K x 8 * PANEL slice of opB that stays in the CPU's cache (row by row over all of N, every
+  // row band would stream the whole of opB again: 2048^3 ran at 60% of 1024^3's speed).
+  let panel_size = PANEL * row_blocks;
+  let full = col_blocks / PANEL;
+  let p = i / panel_size;
+  var width = PANEL;
+  var j = i % panel_size;
+  if (p >= full) { width = col_blocks - full * PANEL; j = i - full * panel_size; }
+  let m0 = (j / width) * 8u;
+  let n0 = (p * PANEL + j % width) * 8u;
   let batch = wid.z + P.batch_offset;
   let a_base = batch * P.a_batch_stride;
   let b_base = batch * P.b_batch_stride;
-  let m0 = (i / col_blocks) * 8u;
-  let n0 = (i % col_blocks) * 8u;
   let last = P.M - 1u;
   let r0 = m0; let r1 = min(m0 + 1u, last); let r2 = min(m0 + 2u, last); let r3 = min(m0 + 3u, last);
   let r4 = min(m0 + 4u, last); let r5 = min(m0 + 5u, last); let r6 = min(m0 + 6u, last); let r7 = min(m0 + 7u, last);

@@ -3,6 +3,7 @@
 import { DeviceLostError, WebGPUUnavailableError } from './errors.ts';
 import { acquireDevice, type AdapterSummary, type InitOptions } from './gpu/device.ts';
 import { kernelFamily, Runtime } from './gpu/runtime.ts';
+import { autotuner } from './gpu/autotune.ts';
 
 let current: Runtime | null = null;
 let pending: Promise<Runtime> | null = null;
@@ -86,4 +87,13 @@ export function noGrad<T>(fn: () => T): T {
   } finally {
     gradEnabled = prev;
   }
+}
+
+/**
+ * Resolves once background autotuning is over: the first matmul of a new large shape class
+ * (>= 2^27 flops) runs the default kernel while the variants are timed in the background;
+ * after this, the winners are in use. For benchmarks and latency-sensitive loops.
+ */
+export async function autotuneIdle(): Promise<void> {
+  if (current && !current.lost) await autotuner(current).idle();
 }

@@ -1,7 +1,7 @@
 // webgrad public API.
 import './ops/methods.ts';
 
-export { init, flush, sync, noGrad, isGradEnabled, adapterInfo } from './context.ts';
+export { init, flush, sync, noGrad, isGradEnabled, adapterInfo, autotuneIdle } from './context.ts';
 export type { AdapterSummary, InitOptions } from './gpu/device.ts';
 export { Tensor, tensor, zeros, ones, full, empty, type DType, type TensorOptions } from './tensor.ts';
 export { randn, rand, randint, Rng, type RandomOptions } from './random.ts';
@@ -11,7 +11,7 @@ export {
   add, sub, mul, div, maximum, neg, exp, log, sqrt, square, tanh, relu, sigmoid, abs, type Operand,
 } from './ops/elementwise.ts';
 export { sum, mean, max, argmax, type ReduceOptions } from './ops/reduce.ts';
-export { matmul } from './ops/matmul.ts';
+export { matmul, type MatmulOptions } from './ops/matmul.ts';
 export { linear, type Activation } from './ops/linear.ts';
 export { reshape, transpose, permute } from './ops/shape.ts';
 export { softmax, logSoftmax } from './ops/softmax.ts';

@@ -27,12 +27,12 @@ const labels = (values: number[]): Tensor => tensor(values, { dtype: 'i32' });
 
 describe('ShapeError', () => {
   it('matmul with mismatched inner dimensions', () => {
-    expectError(() => matmul(f32([2, 3]), f32([4, 5])), ShapeError, 'matmul:', 'inner dimensions must match: 3', 'vs 4', '[2, 3] and [4, 5]');
+    expectError(() => matmul(f32([2, 3]), f32([4, 5])), ShapeError, 'matmul:', 'inner dimensions must match for [.., M, K] x [.., K, N]', 'K = 3 from the first operand, 4 from the second', '[2, 3] and [4, 5]');
     expectError(() => f32([2, 3, 4]).matmul(f32([2, 5, 6])), ShapeError, 'matmul:', '[2, 3, 4] and [2, 5, 6]');
   });
 
   it('matmul with unsupported ranks or batch sizes', () => {
-    expectError(() => matmul(f32([3]), f32([3, 2])), ShapeError, 'matmul:', 'expected [M, K] x [K, N]', '[3] and [3, 2]');
+    expectError(() => matmul(f32([3]), f32([3, 2])), ShapeError, 'matmul:', 'expected 2-D x 2-D, 3-D x 2-D or 3-D x 3-D operands laid out [.., M, K] x [.., K, N]', '[3] and [3, 2]');
     expectError(() => matmul(f32([2, 3]), f32([2, 3, 4])), ShapeError, 'matmul:', '[2, 3] and [2, 3, 4]');
     expectError(() => matmul(f32([2, 3, 4]), f32([5, 4, 6])), ShapeError, 'matmul:', 'batch sizes must match: 2 vs 5');
   });

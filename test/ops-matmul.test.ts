@@ -7,6 +7,8 @@ import { checkOp, input, randomRef, readRef, shapesLabel, testSeed, TOL, toTenso
 import { expectClose } from './helpers.ts';
 
 const DIMS = [1, 3, 17, 64, 100];
+const NN = { transA: false, transB: false };
+const T = (x: readonly number[]) => [...x.slice(0, -2), x[x.length - 1], x[x.length - 2]];
 
 describe('matmul [M, K] x [K, N]', () => {
   for (const M of DIMS) {
@@ -15,7 +17,7 @@ describe('matmul [M, K] x [K, N]', () => {
         it(`M=${M} N=${N} K=${K}`, async () => {
           const a = randomRef([M, K], testSeed(0));
           const b = randomRef([K, N], testSeed(1));
-          await checkOp('matmul', undefined, [input(a), input(b)], ([x, y]) => matmul(x, y));
+          await checkOp('matmul', NN, [input(a), input(b)], ([x, y]) => matmul(x, y));
         });
       }
     }
@@ -34,20 +36,64 @@ describe('batched matmul', () => {
     it(`[B, M, K] x [K, N] (B shared) ${shapesLabel([B, M, K], [K, N])}`, async () => {
       const a = randomRef([B, M, K], testSeed(0));
       const b = randomRef([K, N], testSeed(1));
-      await checkOp('matmul', undefined, [input(a), input(b)], ([x, y]) => x.matmul(y));
+      await checkOp('matmul', NN, [input(a), input(b)], ([x, y]) => x.matmul(y));
     });
     it(`[B, M, K] x [B, K, N] ${shapesLabel([B, M, K], [B, K, N])}`, async () => {
       const a = randomRef([B, M, K], testSeed(0));
       const b = randomRef([B, K, N], testSeed(1));
-      await checkOp('matmul', undefined, [input(a), input(b)], ([x, y]) => x.matmul(y));
+      await checkOp('matmul', NN, [input(a), input(b)], ([x, y]) => x.matmul(y));
     });
   }
 
   it('only one operand requiring grad gets one', async () => {
     const a = randomRef([2, 3, 4], 6100);
     const b = randomRef([4, 5], 6101);
-    await checkOp('matmul', undefined, [input(a, { grad: false }), input(b)], ([x, y]) => x.matmul(y));
-    await checkOp('matmul', undefined, [input(a), input(b, { grad: false })], ([x, y]) => x.matmul(y));
+    await checkOp('matmul', NN, [input(a, { grad: false }), input(b)], ([x, y]) => x.matmul(y));
+    await checkOp('matmul', NN, [input(a), input(b, { grad: false })], ([x, y]) => x.matmul(y));
+  });
+});
+
+describe('matmul with transposed operands (transposeA / transposeB, read in place)', () => {
+  // [B?, M, K] x [B?, K, N] forms; each operand stored transposed or not.
+  const forms: [string, number[], number[]][] = [
+    ['2-D', [17, 5], [5, 9]],
+    ['2-D', [64, 100], [100, 3]],
+    ['2-D, 1s', [1, 1], [1, 1]],
+    ['B shared', [3, 17, 5], [5, 9]],
+    ['batched', [3, 17, 5], [3, 5, 9]],
+    ['B shared, batch 1', [1, 4, 6], [6, 7]],
+  ];
+  for (const [form, aShape, bShape] of forms) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        if (!transA && !transB) continue;
+        const stored = [transA ? T(aShape) : aShape, transB ? T(bShape) : bShape];
+        it(`${form} ${shapesLabel(...stored)}${transA ? ' transposeA' : ''}${transB ? ' transposeB' : ''}`, async () => {
+          const a = randomRef(stored[0], testSeed(0));
+          const b = randomRef(stored[1], testSeed(1));
+          await checkOp('matmul', { transA, transB }, [input(a), input(b)], ([x, y]) =>
+            matmul(x, y, { transposeA: transA, transposeB: transB }));
+        });
+      }
+    }
+  }
+
+  it('equals matmul of the materialised transposes, and a method form exists', async () => {
+    const a = toTensor(input(randomRef([6, 4], 6200)));
+    const b = toTensor(input(randomRef([5, 6], 6201)));
+    const fused = await readRef(a.matmul(b, { transposeA: true, transposeB: true }));
+    const plain = await readRef(matmul(a.T, b.T));
+    expect(fused.shape).toEqual([4, 5]);
+    expectClose(fused.data, plain.data, TOL);
+  });
+
+  it('names the layout when the inner dimensions differ', () => {
+    const a = tensor(new Float32Array(12), { shape: [3, 4] });
+    const b = tensor(new Float32Array(12), { shape: [3, 4] });
+    expect(() => matmul(a, b)).toThrow(/^matmul: inner dimensions .*K = 4 from the first operand, 3 from the second \(got \[3, 4\] and \[3, 4\]\)/);
+    expect(() => matmul(a, b, { transposeB: true })).not.toThrow();
+    expect(() => matmul(a, b, { transposeA: true })).not.toThrow();
+    expect(() => matmul(a, b, { transposeA: true, transposeB: true })).toThrow(/\(transposeA\) x .*\(transposeB\): K = 3 from the first operand, 4 from the second/);
   });
 });
 

@@ -2,11 +2,9 @@
 // into webgrad's one command encoder; every case flushes at the end of run()/step() so the CPU
 // time of a step includes its submission, as it does for the peers.
 import {
-  adapterInfo, add, capture, flush, keep, memory, runtime, softmaxCrossEntropy, sum, sync, tensor, tidy, matmul, transpose,
+  adapterInfo, add, autotuneIdle, capture, flush, keep, memory, runtime, softmaxCrossEntropy, sum, sync, tensor, tidy, matmul,
   Linear, Sequential, SGD, type CapturedStep, type Tensor,
 } from '../../src/index.ts';
-// Not in the public API: waiting for background autotuning (see quiesce below).
-import { autotuner } from '../../src/gpu/autotune.ts';
 import { describeAdapter, probeFor, type GpuCounters } from '../core/instrument.ts';
 import type { MatmulShape, MlpData, MlpSpec } from '../core/reference.ts';
 import type { Engine, EngineName, OpCase, TrainCase } from './types.ts';
@@ -22,7 +20,7 @@ export function webgradEngine(captured = false): Engine {
     adapter: describeAdapter(adapterInfo()),
     // webgrad times matmul variants in the background the first time a shape class is seen
     // (and then switches to the winner); the timed samples start once that is over.
-    quiesce: () => autotuner(runtime()).idle(),
+    quiesce: () => autotuneIdle(),
     ownCounters(): Partial<GpuCounters> {
       const rt = runtime();
       return { submits: rt.stats.submits, pipelines: rt.pipelines.stats.pipelinesCreated, buffers: memory().buffersCreated, bindGroups: rt.stats.bindGroups, dispatches: rt.stats.dispatches };
@@ -30,8 +28,8 @@ export function webgradEngine(captured = false): Engine {
     matmul(s: MatmulShape, a: Float32Array, b: Float32Array): OpCase {
       const A = keep(tensor(a, { shape: s.transA ? [s.K, s.M] : [s.M, s.K] }));
       const B = keep(tensor(b, { shape: s.transB ? [s.N, s.K] : [s.K, s.N] }));
-      // The public API has no transposed-operand matmul: transpose() materialises a copy.
-      return opCase(() => tidy(() => matmul(s.transA ? transpose(A) : A, s.transB ? transpose(B) : B)), [A, B]);
+      // Transposed operands are read in place (matmul's transposeA / transposeB).
+      return opCase(() => matmul(A, B, { transposeA: !!s.transA, transposeB: !!s.transB }), [A, B]);
     },
     add(n, a, b) {
       const A = keep(tensor(a, { shape: [n] }));

@@ -94,10 +94,15 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
     ...each([[[17, 5]]], (a) => a.T, normal, 'transpose '),
     ...each([[[2, 3, 4]]], (a) => a.permute(2, 0, 1), normal, 'perm [2,0,1] '),
   ],
-  matmul: each(
-    [[[3, 4], [4, 5]], [[17, 33], [33, 65]], [[1, 1], [1, 1]], [[2, 3, 4], [4, 5]], [[2, 3, 4], [2, 4, 5]]],
-    (a, b) => matmul(a, b),
-  ),
+  matmul: [
+    ...each(
+      [[[3, 4], [4, 5]], [[17, 33], [33, 65]], [[1, 1], [1, 1]], [[2, 3, 4], [4, 5]], [[2, 3, 4], [2, 4, 5]]],
+      (a, b) => matmul(a, b),
+    ),
+    ...each([[[4, 3], [4, 5]], [[2, 4, 3], [4, 5]], [[2, 4, 3], [2, 4, 5]]], (a, b) => matmul(a, b, { transposeA: true }), normal, 'transposeA '),
+    ...each([[[3, 4], [5, 4]], [[2, 3, 4], [5, 4]], [[2, 3, 4], [2, 5, 4]]], (a, b) => matmul(a, b, { transposeB: true }), normal, 'transposeB '),
+    ...each([[[2, 4, 3], [5, 4]]], (a, b) => matmul(a, b, { transposeA: true, transposeB: true }), normal, 'both '),
+  ],
   linear: (['none', 'relu', 'sigmoid'] as const).flatMap((act) =>
     each([[[5, 7], [7, 3], [3]], [[33, 17], [17, 18], [18]]], (x, w, b) => linear(x, w, b, act), normal, `${act} `),
   ),

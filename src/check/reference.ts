@@ -111,6 +111,12 @@ function matmulShape(a: readonly number[], b: readonly number[]): MatmulShape {
   return { batch, M, K, N, bShared: b.length === 2 };
 }
 
+/** The last two axes swapped. */
+function swapLast(x: RefArray): RefArray {
+  const r = x.shape.length;
+  return permuteRef(x, [...Array(r - 2).keys(), r - 1, r - 2]);
+}
+
 function matmulForward(a: RefArray, b: RefArray): RefArray {
   const { batch, M, K, N, bShared } = matmulShape(a.shape, b.shape);
   const out = zerosRef(a.shape.length === 3 ? [batch, M, N] : [M, N]);
@@ -231,8 +237,12 @@ export const REFERENCE: ReferenceTable = {
     },
   },
   matmul: {
-    forward: ([a, b]) => matmulForward(a, b),
-    backward: ([a, b], _attrs, g) => matmulBackward(a, b, g),
+    // Transposed operands: transpose explicitly, multiply, and transpose the gradients back.
+    forward: ([a, b], { transA, transB }) => matmulForward(transA ? swapLast(a) : a, transB ? swapLast(b) : b),
+    backward: ([a, b], { transA, transB }, g) => {
+      const [da, db] = matmulBackward(transA ? swapLast(a) : a, transB ? swapLast(b) : b, g);
+      return [transA ? swapLast(da) : da, transB ? swapLast(db) : db];
+    },
   },
   linear: {
     forward: ([x, w, b], { activation }) => {

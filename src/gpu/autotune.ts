@@ -35,7 +35,8 @@ export interface TuneResult {
 
 type Store = Record<string, Record<string, string>>;
 
-const STORE_NAME = 'webgrad-autotune-v1';
+// v2: the block matmul variant joined the candidates, so v1 winners were chosen without it.
+const STORE_NAME = 'webgrad-autotune-v2';
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
 /**

@@ -36,6 +36,9 @@ export const MATMUL_VARIANTS = {
 } as const satisfies Record<string, VariantSpec>;
 
 export type MatmulVariant = keyof typeof MATMUL_VARIANTS;
+
+/** block: column blocks (of 8) per panel; 16 panels are 128 columns, K x 128 floats of B. */
+const BLOCK_PANEL = 16;
 export const MATMUL_VARIANT_NAMES = Object.keys(MATMUL_VARIANTS) as MatmulVariant[];
 
 export interface MatmulDims {
@@ -128,7 +131,7 @@ export function planMatmul(rt: Runtime, v: MatmulVariant, d: MatmulDims, op: str
       CHUNK8: s.chunk === 8,
       VEC4_B: rows && !d.transB && d.N % 4 === 0 && d.bBatchStride % 4 === 0,
     },
-    constants: rows ? { WG: s.wg } : {},
+    constants: s.entry === 'block' ? { WG: s.wg, PANEL: BLOCK_PANEL } : rows ? { WG: s.wg } : {},
     bindings: ['uniform', 'read', 'read', 'read', 'rw'],
   };
   const max = rt.limits.maxComputeWorkgroupsPerDimension;

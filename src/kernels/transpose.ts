@@ -10,8 +10,11 @@ export function permuteKernel(x: Tensor, perm: readonly number[]): Tensor {
   const rt = x.runtime;
   const outShape = perm.map((p) => x.shape[p]);
   const out = empty(outShape, x.dtype, 'transpose');
-  if (x.rank === 2 && perm[0] === 1) {
-    const [rows, cols] = x.shape;
+  const [rows, cols] = x.shape;
+  const max = rt.limits.maxComputeWorkgroupsPerDimension;
+  // tile2d stages 16 x 16 tiles in workgroup memory behind a barrier: right for GPUs; on CPU
+  // adapters a barrier is a coroutine switch per invocation, so they take the plain gather.
+  if (x.rank === 2 && perm[0] === 1 && !rt.kind.cpu && Math.ceil(cols / 16) <= max && Math.ceil(rows / 16) <= max) {
     const params = new ParamWriter().u32(x.size).u32(2).u32(rows).u32(cols).done();
     rt.dispatch(
       { shader: 'transpose', entry: 'tile2d', bindings: ['uniform', 'read', 'rw'] },

@@ -5,7 +5,7 @@ import { Tensor } from '../tensor.ts';
 import * as ew from './elementwise.ts';
 import { linear, type Activation } from './linear.ts';
 import { mseLoss, softmaxCrossEntropy, type MseOptions } from './loss.ts';
-import { matmul } from './matmul.ts';
+import { matmul, type MatmulOptions } from './matmul.ts';
 import { argmax, max, mean, sum, type ReduceOptions } from './reduce.ts';
 import { permute, reshape, transpose, view } from './shape.ts';
 import { logSoftmax, softmax } from './softmax.ts';
@@ -30,7 +30,7 @@ declare module '../tensor.ts' {
     mean(opts?: ReduceOptions): Tensor;
     max(opts?: ReduceOptions): Tensor;
     argmax(opts?: { axis?: number; keepDims?: boolean }): Tensor;
-    matmul(other: Tensor): Tensor;
+    matmul(other: Tensor, opts?: MatmulOptions): Tensor;
     linear(w: Tensor, b: Tensor, activation?: Activation): Tensor;
     reshape(...shape: number[] | [readonly number[]]): Tensor;
     transpose(dim0?: number, dim1?: number): Tensor;
@@ -70,7 +70,7 @@ P.sum = function (o) { return sum(this, o); };
 P.mean = function (o) { return mean(this, o); };
 P.max = function (o) { return max(this, o); };
 P.argmax = function (o) { return argmax(this, o); };
-P.matmul = function (o) { return matmul(this, o); };
+P.matmul = function (o, opts) { return matmul(this, o, opts); };
 P.linear = function (w, b, act) { return linear(this, w, b, act); };
 P.reshape = function (...shape) {
   const s = (Array.isArray(shape[0]) ? shape[0] : shape) as number[];
