@@ -53,6 +53,9 @@ export interface RuntimeOptions {
   kernels?: 'auto' | 'cpu' | 'gpu';
 }
 
+/** politeWait: a wait this short after the sleep means the GPU was done before we woke. */
+const OVERSLEPT_MS = 1.5;
+
 /** The kernels option (else WEBGRAD_KERNELS, else 'auto'), validated. */
 export function kernelFamily(option: string | undefined): 'auto' | 'cpu' | 'gpu' {
   const v = option ?? (typeof process !== 'undefined' ? process.env?.WEBGRAD_KERNELS : undefined) ?? 'auto';
@@ -437,7 +440,8 @@ export class Runtime {
     return () => {
       const done = performance.now();
       if (compiled) return;
-      if (sleep > 0 && done - woke < 0.5) this.waitEstimateMs *= 0.5;
+      // An already-finished submission takes dawn.node 0.2-0.4 ms to report (more on a busy host).
+      if (sleep > 0 && done - woke < OVERSLEPT_MS) this.waitEstimateMs *= 0.5;
       else this.waitEstimateMs = this.waitEstimateMs === 0 ? done - start : 0.7 * this.waitEstimateMs + 0.3 * (done - start);
     };
   }

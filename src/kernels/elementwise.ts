@@ -2,6 +2,7 @@
 import { ShapeError } from '../errors.ts';
 import { sameShape, sizeOf, stridesOf } from '../shape.ts';
 import { empty, type Tensor } from '../tensor.ts';
+import type { Runtime } from '../gpu/runtime.ts';
 import { ParamWriter, grid1d } from './launch.ts';
 
 const WG = 256;
@@ -15,16 +16,24 @@ export type UnaryKind = keyof typeof UNARY;
 export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, gt: 5, eq: 6, expand: 7 } as const;
 export type BinaryKind = keyof typeof BINARY;
 
+/** Whole vec4s: the VEC4 form (4 elements an invocation) applies. */
+const vec4 = (n: number): boolean => n > 0 && n % 4 === 0;
+
+/** The grid for n elements: one invocation per vec4 when vec4(n), else per element. */
+function grid(rt: Runtime, n: number): [number, number] {
+  return grid1d(rt, vec4(n) ? n / 4 : n, WG);
+}
+
 /** out = f(a), elementwise. */
 export function unaryKernel(kind: UnaryKind, a: Tensor, alpha = 1, beta = 0): Tensor {
   const rt = a.runtime;
   const out = empty(a.shape, 'f32', kind);
   const params = new ParamWriter().u32(a.size).u32(0).f32(alpha).f32(beta).done();
   rt.dispatch(
-    { shader: 'elementwise', entry: 'unary', constants: { WG, OP: UNARY[kind] }, bindings: ['uniform', 'read', 'read', 'rw'] },
+    { shader: 'elementwise', entry: 'unary', defines: { VEC4: vec4(a.size) }, constants: { WG, OP: UNARY[kind] }, bindings: ['uniform', 'read', 'read', 'rw'] },
     params,
     [a.buffer(kind), a.buffer(kind), out.buffer(kind)],
-    grid1d(rt, a.size, WG),
+    grid(rt, a.size),
     `${kind}.forward`,
   );
   return out;
@@ -36,10 +45,10 @@ export function unaryGradKernel(kind: UnaryKind, x: Tensor, g: Tensor, alpha = 1
   const out = empty(x.shape, 'f32', `${kind}.grad`);
   const params = new ParamWriter().u32(x.size).u32(0).f32(alpha).f32(0).done();
   rt.dispatch(
-    { shader: 'elementwise', entry: 'unary_grad', constants: { WG, OP: UNARY[kind] }, bindings: ['uniform', 'read', 'read', 'rw'] },
+    { shader: 'elementwise', entry: 'unary_grad', defines: { VEC4: vec4(x.size) }, constants: { WG, OP: UNARY[kind] }, bindings: ['uniform', 'read', 'read', 'rw'] },
     params,
     [x.buffer(kind), g.buffer(kind), out.buffer(kind)],
-    grid1d(rt, x.size, WG),
+    grid(rt, x.size),
     `${kind}.backward`,
   );
   return out;
@@ -67,13 +76,13 @@ export function binaryKernel(kind: BinaryKind, a: Tensor, b: Tensor, outShape: r
     {
       shader: 'elementwise',
       entry: 'binary',
-      defines: { SAME_SHAPE: same },
+      defines: { SAME_SHAPE: same, VEC4: same && vec4(out.size) },
       constants: { WG, OP: BINARY[kind] },
       bindings: ['uniform', 'read', 'read', 'rw'],
     },
     params,
     [a.buffer(kind), b.buffer(kind), out.buffer(kind)],
-    grid1d(rt, out.size, WG),
+    same ? grid(rt, out.size) : grid1d(rt, out.size, WG),
     `${kind}.forward`,
   );
   return out;
