@@ -97,3 +97,14 @@ export function noGrad<T>(fn: () => T): T {
 export async function autotuneIdle(): Promise<void> {
   if (current && !current.lost) await autotuner(current).idle();
 }
+
+/**
+ * What kernel selection settled on for this device: every shape class with a known winner
+ * (timed by this process, or loaded from the persisted store), with the median time of each
+ * candidate when this process timed it.
+ */
+export function autotuneResults(): { key: string; winner: string; times?: Record<string, number> }[] {
+  if (!current) return [];
+  const tuner = autotuner(current);
+  return tuner.known().map(([key, winner]) => ({ key, winner, times: tuner.results.get(key)?.times }));
+}

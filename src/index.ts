@@ -1,7 +1,7 @@
 // webgrad public API.
 import './ops/methods.ts';
 
-export { init, flush, sync, noGrad, isGradEnabled, adapterInfo, autotuneIdle } from './context.ts';
+export { init, flush, sync, noGrad, isGradEnabled, adapterInfo, autotuneIdle, autotuneResults } from './context.ts';
 export type { AdapterSummary, InitOptions } from './gpu/device.ts';
 export { Tensor, tensor, zeros, ones, full, empty, type DType, type TensorOptions } from './tensor.ts';
 export { randn, rand, randint, Rng, type RandomOptions } from './random.ts';

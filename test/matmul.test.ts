@@ -4,7 +4,7 @@
 // fused bias/ReLU/sigmoid epilogues (equal to matmul + add + activation), and backward
 // through the ops. Which variant the autotuner picks never matters here: each one is forced.
 import { describe, expect, it } from 'vitest';
-import { matmul, runtime, tensor, type Tensor } from '../src/index.ts';
+import { autotuneResults, matmul, runtime, tensor, type Tensor } from '../src/index.ts';
 import { matmulKernel, type MatmulKernelArgs } from '../src/kernels/matmul.ts';
 import { chooseMatmulVariant, shapeClass, TUNE_MIN_FLOPS, tuneMatmul } from '../src/kernels/matmul-tune.ts';
 import { defaultVariant, MATMUL_VARIANT_NAMES, supportedVariants, type MatmulDims, type MatmulVariant } from '../src/kernels/matmul-variants.ts';
@@ -266,7 +266,10 @@ describe('matmul variant selection and autotuning', () => {
     const rt = runtime();
     const small = dims(64, 64, 64);
     expect(2 * 64 ** 3).toBeLessThan(TUNE_MIN_FLOPS);
-    expect(chooseMatmulVariant(rt, small)).toBe(defaultVariant(rt));
+    expect(chooseMatmulVariant(rt, small)).toBe(defaultVariant(rt, small));
+    // Narrow outputs on lavapipe take block (a rows workgroup spans 64 columns); GPUs take tiled.
+    const narrow = dims(64, 10, 64);
+    expect(chooseMatmulVariant(rt, narrow)).toBe(rt.kind.cpu ? 'block' : 'tiled');
     expect(autotuner(rt).lookup(shapeClass(small))).toBeUndefined();
   });
 
@@ -284,6 +287,7 @@ describe('matmul variant selection and autotuning', () => {
     for (const ms of Object.values(result.times)) expect(ms).toBeGreaterThan(0);
     expect(result.times[result.winner]).toBe(Math.min(...Object.values(result.times)));
     expect(autotuner(rt).lookup(shapeClass(d))).toBe(result.winner);
+    expect(autotuneResults()).toContainEqual({ key: shapeClass(d), winner: result.winner, times: result.times });
     // A large matmul of that class now runs the winner (any variant gives the same numbers).
     const big = { ...d, M: 500, N: 500, K: 500 };
     expect(2 * 500 ** 3).toBeGreaterThanOrEqual(TUNE_MIN_FLOPS);

@@ -41,6 +41,8 @@ export interface Engine {
    * neither overlaps the timed samples nor changes kernels in the middle of them.
    */
   quiesce?(): Promise<void>;
+  /** Lines for the report after the suites ran (webgrad: what kernel selection chose). */
+  notes?(): string[];
   /** Engine-internal counters when it has them (webgrad's runtime stats), else null. */
   ownCounters(): Partial<GpuCounters> | null;
   /** The suites this engine takes part in (e.g. jax-js jit only where jit can fuse). */

@@ -2,7 +2,7 @@
 // into webgrad's one command encoder; every case flushes at the end of run()/step() so the CPU
 // time of a step includes its submission, as it does for the peers.
 import {
-  adapterInfo, add, autotuneIdle, capture, flush, keep, memory, runtime, softmaxCrossEntropy, sum, sync, tensor, tidy, matmul,
+  adapterInfo, add, autotuneIdle, autotuneResults, capture, flush, keep, memory, runtime, softmaxCrossEntropy, sum, sync, tensor, tidy, matmul,
   Linear, Sequential, SGD, type CapturedStep, type Tensor,
 } from '../../src/index.ts';
 import { describeAdapter, probeFor, type GpuCounters } from '../core/instrument.ts';
@@ -21,6 +21,11 @@ export function webgradEngine(captured = false): Engine {
     // webgrad times matmul variants in the background the first time a shape class is seen
     // (and then switches to the winner); the timed samples start once that is over.
     quiesce: () => autotuneIdle(),
+    notes: () => {
+      const tuned = autotuneResults().map(({ key, winner, times }) =>
+        `${key} -> ${winner}${times ? ` (${Object.entries(times).sort((a, b) => a[1] - b[1]).map(([v, ms]) => `${v} ${ms.toFixed(1)}`).join(', ')} ms)` : ''}`);
+      return tuned.length ? [`webgrad matmul autotuning (shape class -> winner, median ms per variant): ${tuned.join('; ')}`] : [];
+    },
     ownCounters(): Partial<GpuCounters> {
       const rt = runtime();
       return { submits: rt.stats.submits, pipelines: rt.pipelines.stats.pipelinesCreated, buffers: memory().buffersCreated, bindGroups: rt.stats.bindGroups, dispatches: rt.stats.dispatches };

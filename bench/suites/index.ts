@@ -103,6 +103,7 @@ export async function runEnvironment(
     loaded.notes.push(`ADAPTER MISMATCH: the engines run on different adapters: ${loaded.engines.map((e) => `${e.name}: ${e.adapter}`).join('; ')}`);
   }
   const rows = await runSuites(loaded.engines, s, log);
+  for (const e of loaded.engines) for (const line of e.notes?.() ?? []) if (!loaded.notes.includes(line)) loaded.notes.push(line);
   for (const e of loaded.engines) e.dispose();
   const engines = { ...versions };
   loaded.loadMs.webgrad = webgradInitMs;

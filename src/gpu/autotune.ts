@@ -97,6 +97,11 @@ export class Autotuner {
     return this.run(key, job);
   }
 
+  /** Every known (shape class, winner) pair. */
+  known(): [string, string][] {
+    return [...this.winners.entries()];
+  }
+
   /** Wait for background jobs (tests and benchmarks). */
   async idle(): Promise<void> {
     await this.chain;
