@@ -121,10 +121,15 @@ fn load_b4(base: u32, k: u32, n: u32) -> vec4<f32> {
 }
 
 fn epilogue(v: f32, n: u32) -> f32 {
-  var x = v;
 #if HAS_BIAS
-  x += Bias[n];
+  return activate(v + Bias[n]);
+#else
+  return activate(v);
 #endif
+}
+
+fn activate(v: f32) -> f32 {
+  var x = v;
 #if ACT_RELU
   x = max(x, 0.0);
 #endif
@@ -186,16 +191,6 @@ fn rows(
   }
 }
 
-// block: the epilogue and bounds check of one row of an 8 x 8 block (columns n .. n + 7).
-fn store_row(c_base: u32, m: u32, n: u32, lo: vec4<f32>, hi: vec4<f32>) {
-  if (m >= P.M) { return; }
-  let base = c_base + m * P.N;
-  for (var j = 0u; j < 4u; j++) {
-    if (n + j < P.N) { C[base + n + j] = epilogue(lo[j], n + j); }
-    if (n + 4u + j < P.N) { C[base + n + 4u + j] = epilogue(hi[j], n + 4u + j); }
-  }
-}
-
 @compute @workgroup_size(WG)
 fn block(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -224,6 +219,15 @@ fn block(
   let last = P.M - 1u;
   let r0 = m0; let r1 = min(m0 + 1u, last); let r2 = min(m0 + 2u, last); let r3 = min(m0 + 3u, last);
   let r4 = min(m0 + 4u, last); let r5 = min(m0 + 5u, last); let r6 = min(m0 + 6u, last); let r7 = min(m0 + 7u, last);
+  // The bias is read before the loop and added to whole vec4s after it (the same rounding as
+  // matmul + add); read per element in the store loop, it made lavapipe's compile 2-3x slower.
+  var bl = vec4<f32>();
+  var bh = vec4<f32>();
+#if HAS_BIAS
+  let nl = P.N - 1u;
+  bl = vec4<f32>(Bias[n0], Bias[min(n0 + 1u, nl)], Bias[min(n0 + 2u, nl)], Bias[min(n0 + 3u, nl)]);
+  bh = vec4<f32>(Bias[min(n0 + 4u, nl)], Bias[min(n0 + 5u, nl)], Bias[min(n0 + 6u, nl)], Bias[min(n0 + 7u, nl)]);
+#endif
   var c0l = vec4<f32>(); var c0h = vec4<f32>(); var c1l = vec4<f32>(); var c1h = vec4<f32>();
   var c2l = vec4<f32>(); var c2h = vec4<f32>(); var c3l = vec4<f32>(); var c3h = vec4<f32>();
   var c4l = vec4<f32>(); var c4h = vec4<f32>(); var c5l = vec4<f32>(); var c5h = vec4<f32>();
@@ -240,11 +244,20 @@ fn block(
     { let a = load_a(a_base, r6, k); c6l += a * lo; c6h += a * hi; }
     { let a = load_a(a_base, r7, k); c7l += a * lo; c7h += a * hi; }
   }
-  // Stored through an array after the loop: one copy of the epilogue instead of 64 (the
-  // unrolled form took seconds to compile on lavapipe with a bias and an activation).
-  let acc = array<vec4<f32>, 16>(c0l, c0h, c1l, c1h, c2l, c2h, c3l, c3h, c4l, c4h, c5l, c5h, c6l, c6h, c7l, c7h);
+  // Stored through an array, in loops whose trip counts are only known at run time, so the
+  // compiler keeps one copy of the epilogue: unrolled into 64 copies (constant trip counts),
+  // a bias + ReLU variant took 3 s to compile on lavapipe.
+  let acc = array<vec4<f32>, 16>(c0l + bl, c0h + bh, c1l + bl, c1h + bh, c2l + bl, c2h + bh, c3l + bl, c3h + bh,
+                                 c4l + bl, c4h + bh, c5l + bl, c5h + bh, c6l + bl, c6h + bh, c7l + bl, c7h + bh);
   let c_base = batch * P.c_batch_stride;
-  for (var r = 0u; r < 8u; r++) { store_row(c_base, m0 + r, n0, acc[2u * r], acc[2u * r + 1u]); }
+  let rows = min(8u, P.M - m0);
+  let cols = min(8u, P.N - n0);
+  for (var r = 0u; r < rows; r++) {
+    let base = c_base + (m0 + r) * P.N + n0;
+    for (var j = 0u; j < cols; j++) {
+      C[base + j] = activate(acc[2u * r + j / 4u][j % 4u]);
+    }
+  }
 }
 
 #if !VEC4_B

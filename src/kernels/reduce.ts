@@ -3,7 +3,7 @@
 //   bias_sum on GPUs, bias_sum_cols on CPU adapters (contiguous reads either way);
 // - other reductions: one workgroup per output with a tree (GPUs, and CPU adapters with few
 //   outputs, where the tree spreads one long reduction over a workgroup), or one invocation
-//   per output looping in order (CPU adapters with >= SERIAL_MIN_OUTPUTS outputs: no barriers).
+//   per output looping in order (CPU adapters with many outputs or short reductions: no barriers).
 import type { Runtime } from '../gpu/runtime.ts';
 import { stridesOf } from '../shape.ts';
 import { empty, type Tensor } from '../tensor.ts';
@@ -15,8 +15,10 @@ const ROWS = 16;
 const MAX_RANK = 8;
 /** Invocations per workgroup of the one-output-per-invocation entries. */
 const SERIAL_WG = 64;
-/** CPU adapters switch to one invocation per output from this many outputs. */
+/** CPU adapters switch to one invocation per output from this many outputs... */
 const SERIAL_MIN_OUTPUTS = 64;
+/** ...or when each output sums at most this many elements (a loss mean: one short loop). */
+const SERIAL_MAX_LENGTH = 4096;
 
 export type ReduceKind = 'sum' | 'max' | 'argmax';
 
@@ -52,7 +54,7 @@ export function reduceKernel(kind: ReduceKind, x: Tensor, axes: readonly number[
     .u32x4(redShape, 2, 1)
     .u32x4(axes.map((i) => strides[i]), 2)
     .done();
-  const serial = rt.kind.cpu && outSize >= SERIAL_MIN_OUTPUTS;
+  const serial = rt.kind.cpu && (outSize >= SERIAL_MIN_OUTPUTS || redSize <= SERIAL_MAX_LENGTH);
   const wg = serial ? SERIAL_WG : WG;
   const entry = (kind === 'argmax' ? 'argmax' : 'reduce') + (serial ? '_serial' : '');
   rt.dispatch(
