@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   DTypeError, DisposedTensorError, Rng, ShapeError, ValueError, WebGPUUnavailableError,
-  adapterInfo, flush, full, matmul, ones, rand, randint, randn, relu, runtime, sync, tensor, zeros, type Tensor,
+  adapterInfo, flush, full, init, matmul, ones, rand, randint, randn, relu, runtime, sync, tensor, zeros, type Tensor,
 } from '../src/index.ts';
 import { kernelCacheKey } from '../src/gpu/pipelines.ts';
 import { expectClose } from './helpers.ts';
@@ -207,6 +207,18 @@ describe('disposal', () => {
     base.dispose();
     expect(await view.toArray()).toEqual([[1, 2], [3, 4]]);
     view.dispose();
+  });
+});
+
+describe('kernel family option', () => {
+  it('a bad kernels option is a ValueError before any device is acquired; the runtime stays', async () => {
+    const before = runtime();
+    const x = tensor([1, 2, 3]);
+    await expect(init({ kernels: 'fast' as 'gpu' })).rejects.toThrow(/init: kernels .*'auto', 'cpu' or 'gpu', got 'fast'/);
+    await expect(init({ kernels: 'fast' as 'gpu' })).rejects.toBeInstanceOf(ValueError);
+    expect(runtime()).toBe(before);
+    expect(Array.from(await x.data())).toEqual([1, 2, 3]);
+    x.dispose();
   });
 });
 
