@@ -29,13 +29,13 @@
 //   VEC4_B: opB rows are read as vec4 (needs !TRANS_B, N % 4 == 0 and a B batch stride % 4 == 0).
 //   Rows >= M and columns >= N are clamped when loading (their sums are never stored); k stays
 //   in [0, K) (whole chunks, then single steps), so any M, N, K works.
-// block (SwiftShader), no workgroup memory, no arrays: invocation i of the flattened grid owns
+// block (SwiftShader; lavapipe for N < 64), no workgroup memory: invocation i of the grid owns
 //   an 8 x 8 block of C (numbered down panels of PANEL column blocks, see the entry) and keeps it
 //   in 16 named vec4 accumulators. SwiftShader's JIT keeps named values in registers but puts
 //   an array indexed inside a loop (the rows kernel's acc[r]) in memory, which ran 3-4x slower
-//   there; so the 8 rows are written out, not looped. Per k-step: 8 loads of opA, two vec4 of
-//   opB, 64 multiply-adds. Rows and columns past the edge are clamped when loading (their sums
-//   are never stored), so any M, N, K works.
+//   there; so the 8 rows are written out, not looped (only the stores go through an array).
+//   Per k-step: 8 loads of opA, two vec4 of opB, 64 multiply-adds. Rows and columns past the
+//   edge are clamped when loading (their sums are never stored), so any M, N, K works.
 // The tiled entry is built with SUBGROUPS, CHUNK8 and VEC4_B off (it is left out under VEC4_B).
 
 #if SUBGROUPS
@@ -203,8 +203,9 @@ fn block(
   if (i >= col_blocks * row_blocks) { return; }
   // Blocks are numbered panel by panel: a panel is PANEL column blocks wide (the last one may be
   // narrower) and runs down all rows, so the invocations running together share a
-  // K x 8 * PANEL slice of opB that stays in the CPU's cache (row by row over all of N, every
-  // row band would stream the whole of opB again: 2048^3 ran at 60% of 1024^3's speed).
+  // K x 8 * PANEL slice of opB instead of sweeping all of N per band of rows. (On this
+  // machine's SwiftShader and lavapipe, panels of 4 to 64 blocks and plain row order measured
+  // within run-to-run noise of each other; the order bounds the slice for larger caches' sake.)
   let panel_size = PANEL * row_blocks;
   let full = col_blocks / PANEL;
   let p = i / panel_size;
@@ -254,8 +255,8 @@ fn block(
   let cols = min(8u, P.N - n0);
   for (var r = 0u; r < rows; r++) {
     let base = c_base + (m0 + r) * P.N + n0;
-    for (var j = 0u; j < cols; j++) {
-      C[base + j] = activate(acc[2u * r + j / 4u][j % 4u]);
+    for (var c = 0u; c < cols; c++) {
+      C[base + c] = activate(acc[2u * r + c / 4u][c % 4u]);
     }
   }
 }
