@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   DTypeError, DisposedTensorError, Rng, ShapeError, ValueError, WebGPUUnavailableError,
-  adapterInfo, flush, full, init, matmul, ones, rand, randint, randn, relu, runtime, sync, tensor, zeros, type Tensor,
+  adapterInfo, flush, full, init, matmul, tidy, ones, rand, randint, randn, relu, runtime, sync, tensor, zeros, type Tensor,
 } from '../src/index.ts';
 import { kernelCacheKey } from '../src/gpu/pipelines.ts';
 import { expectClose } from './helpers.ts';
@@ -236,6 +236,29 @@ describe('pipeline cache and command recording', () => {
     expect(rt.pipelines.stats.modulesCreated).toBe(before.modulesCreated);
     expect(rt.pipelines.stats.hits).toBeGreaterThan(before.hits);
     for (const t of [a, warm, b, y]) t.dispose();
+  });
+
+  it('a repeated eager loop reuses its bind groups, and each iteration still computes its own values', async () => {
+    const rt = runtime();
+    const x = tensor([1, 2, 3, 4, 5]);
+    const step = async (k: number) => {
+      // Same ops, same uniform slots after each flush, pooled buffers: the same bind groups.
+      const y = tidy(() => relu(x.mul(k).sub(2 * k)));
+      const out = Array.from(await y.data());
+      y.dispose();
+      return out;
+    };
+    const created: number[] = [];
+    for (let k = 1; k <= 4; k++) {
+      const [groups, dispatches] = [rt.stats.bindGroups, rt.stats.dispatches];
+      expect(await step(k)).toEqual([1, 2, 3, 4, 5].map((v) => Math.max(v * k - 2 * k, 0)));
+      expect(rt.stats.dispatches - dispatches).toBe(3);
+      created.push(rt.stats.bindGroups - groups);
+    }
+    // Once the pool has settled (released buffers come back after a submit), nothing is new.
+    expect(created[0]).toBe(3);
+    expect(created[3]).toBe(0);
+    x.dispose();
   });
 
   it('cache keys ignore the order of defines and constants', () => {

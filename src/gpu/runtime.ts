@@ -53,6 +53,9 @@ export interface RuntimeOptions {
   kernels?: 'auto' | 'cpu' | 'gpu';
 }
 
+/** Cached bind groups kept before the cache starts over (see cachedBindGroup). */
+const BIND_GROUP_CACHE_MAX = 4096;
+
 /** politeWait: a wait this short after the sleep means the GPU was done before we woke. */
 const OVERSLEPT_MS = 1.5;
 
@@ -78,6 +81,10 @@ export class Runtime {
   private readonly uniformChunks: { buffer: GPUBuffer; cpu: Uint8Array<ArrayBuffer> }[] = [];
   private uniformChunk = 0;
   private uniformOffset = 0;
+  /** Bind groups by layout, label, uniform slot and buffers (cachedBindGroup). */
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly objectIds = new WeakMap<object, number>();
+  private nextObjectId = 1;
   private readonly readbackFree = new Map<number, GPUBuffer[]>();
   private destroyed = false;
   private placeholders: Partial<Record<'read' | 'rw', GPUBuffer>> = {};
@@ -170,6 +177,41 @@ export class Runtime {
   }
 
   /** Reserve an aligned slot in the uniform arena, copy `params` there and return its binding. */
+  private createBindGroup(layout: GPUBindGroupLayout, uniform: GPUBufferBinding, buffers: readonly GPUBuffer[], label: string): GPUBindGroup {
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniform }];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    this.stats.bindGroups++;
+    return this.device.createBindGroup({ label, layout, entries });
+  }
+
+  /**
+   * The bind group of an earlier dispatch with the same layout, label, uniform slot and buffers,
+   * else a new one (kept). Creating a bind group was half of an op's recording time in Node;
+   * an eager loop repeats its dispatches with the same uniform slots (the arena restarts at
+   * every flush) and, through the pool, mostly the same buffers. A destroyed buffer is never
+   * passed again, so its entries are only dead weight until the cache is cleared at its cap.
+   */
+  private cachedBindGroup(layout: GPUBindGroupLayout, uniform: GPUBufferBinding, buffers: readonly GPUBuffer[], label: string): GPUBindGroup {
+    let key = `${this.objectId(layout)}|${label}|${this.objectId(uniform.buffer)}:${uniform.offset}`;
+    for (const b of buffers) key += `,${this.objectId(b)}`;
+    let bindGroup = this.bindGroups.get(key);
+    if (!bindGroup) {
+      bindGroup = this.createBindGroup(layout, uniform, buffers, label);
+      if (this.bindGroups.size >= BIND_GROUP_CACHE_MAX) this.bindGroups.clear();
+      this.bindGroups.set(key, bindGroup);
+    }
+    return bindGroup;
+  }
+
+  private objectId(o: object): number {
+    let id = this.objectIds.get(o);
+    if (id === undefined) {
+      id = this.nextObjectId++;
+      this.objectIds.set(o, id);
+    }
+    return id;
+  }
+
   private uniform(params: ArrayBufferView): GPUBufferBinding {
     const size = Math.max(16, Math.ceil(params.byteLength / 16) * 16);
     if (this.uniformOffset + size > UNIFORM_CHUNK) {
@@ -214,12 +256,9 @@ export class Runtime {
     const kernel = this.pipelines.get(key);
     const rec = this.recording;
     const uniform = rec ? rec.uniform(params, refresh) : this.uniform(params);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniform }];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
     // Debug mode: an error scope per launch attributes validation errors to the op's label.
     if (this.debug) this.device.pushErrorScope('validation');
-    const bindGroup = this.device.createBindGroup({ label, layout: kernel.layout, entries });
-    this.stats.bindGroups++;
+    const bindGroup = rec ? this.createBindGroup(kernel.layout, uniform, buffers, label) : this.cachedBindGroup(kernel.layout, uniform, buffers, label);
     const pass = this.ensurePass();
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, bindGroup);
