@@ -2,7 +2,8 @@
 // operations are being recorded for autograd.
 import { DeviceLostError, WebGPUUnavailableError } from './errors.ts';
 import { acquireDevice, type AdapterSummary, type InitOptions } from './gpu/device.ts';
-import { kernelFamily, Runtime } from './gpu/runtime.ts';
+import { Runtime } from './gpu/runtime.ts';
+import { kernelFamily } from './gpu/kind.ts';
 import { autotuner } from './gpu/autotune.ts';
 
 let current: Runtime | null = null;

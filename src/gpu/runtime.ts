@@ -1,12 +1,14 @@
 // The runtime owns one device and everything made from it: the buffer pool, the pipeline
 // cache and the shared command encoder. Kernels are recorded into one compute pass and
 // submitted together on flush (a readback or an explicit flush()), never once per kernel.
-import { DeviceLostError, GPUExecutionError, LimitError, ValueError } from '../errors.ts';
+import { DeviceLostError, GPUExecutionError, LimitError } from '../errors.ts';
 import type { AdapterSummary } from './device.ts';
 import { NumericsChecker } from './numerics.ts';
 import { CaptureRecording, type ParamsRefresh } from './capture.ts';
 import { PipelineCache, type KernelKey } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
+import { BindGroupCache } from './bindgroups.ts';
+import { adapterKind, isCpuDriver, type AdapterKind, type KernelFamily } from './kind.ts';
 
 export type Grid = readonly [number, number?, number?];
 
@@ -50,23 +52,11 @@ export interface RuntimeOptions {
    * invocation per row or column, register-blocked matmul), 'gpu' the workgroup-memory ones.
    * Default 'auto': by adapter (lavapipe, SwiftShader, WARP... are CPUs). WEBGRAD_KERNELS too.
    */
-  kernels?: 'auto' | 'cpu' | 'gpu';
+  kernels?: KernelFamily;
 }
-
-/** Cached bind groups kept before the cache starts over (see cachedBindGroup). */
-const BIND_GROUP_CACHE_MAX = 4096;
 
 /** politeWait: a wait this short after the sleep means the GPU was done before we woke. */
 const OVERSLEPT_MS = 1.5;
-
-/** The kernels option (else WEBGRAD_KERNELS, else 'auto'), validated. */
-export function kernelFamily(option: string | undefined): 'auto' | 'cpu' | 'gpu' {
-  const v = option ?? (typeof process !== 'undefined' ? process.env?.WEBGRAD_KERNELS : undefined) ?? 'auto';
-  if (v !== 'auto' && v !== 'cpu' && v !== 'gpu') {
-    throw new ValueError('init', `kernels (option or WEBGRAD_KERNELS) must be 'auto', 'cpu' or 'gpu', got '${v}'`);
-  }
-  return v;
-}
 
 export class Runtime {
   readonly pool: BufferPool;
@@ -81,10 +71,8 @@ export class Runtime {
   private readonly uniformChunks: { buffer: GPUBuffer; cpu: Uint8Array<ArrayBuffer> }[] = [];
   private uniformChunk = 0;
   private uniformOffset = 0;
-  /** Bind groups by layout, label, uniform slot and buffers (cachedBindGroup). */
-  private readonly bindGroups = new Map<string, GPUBindGroup>();
-  private readonly objectIds = new WeakMap<object, number>();
-  private nextObjectId = 1;
+  /** Bind groups of earlier dispatches (captures make their own). */
+  private readonly bindGroups = new BindGroupCache();
   private readonly readbackFree = new Map<number, GPUBuffer[]>();
   private destroyed = false;
   private placeholders: Partial<Record<'read' | 'rw', GPUBuffer>> = {};
@@ -99,7 +87,7 @@ export class Runtime {
    * A CPU rasterizer (lavapipe, SwiftShader, WARP...) rather than a GPU, and which: kernels
    * pick barrier-free variants on CPUs, where a barrier is a coroutine switch per invocation.
    */
-  readonly kind: { readonly cpu: boolean; readonly swiftshader: boolean };
+  readonly kind: AdapterKind;
   readonly numerics: NumericsChecker | null;
   /** Resolves when the device is lost (never rejects). */
   readonly lostPromise: Promise<void>;
@@ -124,13 +112,8 @@ export class Runtime {
       maxComputeInvocationsPerWorkgroup: cap('maxComputeInvocationsPerWorkgroup'),
     };
     this.debug = options.debug ?? false;
-    const text = `${adapter.vendor} ${adapter.architecture} ${adapter.device} ${adapter.description} ${adapter.driver}`.toLowerCase();
-    const cpuAdapter = adapter.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software|warp/.test(text);
-    const kernels = kernelFamily(options.kernels);
-    this.kind = {
-      cpu: kernels === 'auto' ? cpuAdapter : kernels === 'cpu',
-      swiftshader: kernels !== 'gpu' && text.includes('swiftshader'),
-    };
+    this.kind = adapterKind(adapter, options.kernels);
+    const cpuAdapter = isCpuDriver(adapter);
     const node = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
     const env = typeof process !== 'undefined' ? process.env?.WEBGRAD_POLITE_WAIT : undefined;
     this.politeWait = options.politeWait ?? (env === '0' ? false : env === '1' ? true : node && cpuAdapter);
@@ -184,34 +167,6 @@ export class Runtime {
     return this.device.createBindGroup({ label, layout, entries });
   }
 
-  /**
-   * The bind group of an earlier dispatch with the same layout, label, uniform slot and buffers,
-   * else a new one (kept). Creating a bind group was half of an op's recording time in Node;
-   * an eager loop repeats its dispatches with the same uniform slots (the arena restarts at
-   * every flush) and, through the pool, mostly the same buffers. A destroyed buffer is never
-   * passed again, so its entries are only dead weight until the cache is cleared at its cap.
-   */
-  private cachedBindGroup(layout: GPUBindGroupLayout, uniform: GPUBufferBinding, buffers: readonly GPUBuffer[], label: string): GPUBindGroup {
-    let key = `${this.objectId(layout)}|${label}|${this.objectId(uniform.buffer)}:${uniform.offset}`;
-    for (const b of buffers) key += `,${this.objectId(b)}`;
-    let bindGroup = this.bindGroups.get(key);
-    if (!bindGroup) {
-      bindGroup = this.createBindGroup(layout, uniform, buffers, label);
-      if (this.bindGroups.size >= BIND_GROUP_CACHE_MAX) this.bindGroups.clear();
-      this.bindGroups.set(key, bindGroup);
-    }
-    return bindGroup;
-  }
-
-  private objectId(o: object): number {
-    let id = this.objectIds.get(o);
-    if (id === undefined) {
-      id = this.nextObjectId++;
-      this.objectIds.set(o, id);
-    }
-    return id;
-  }
-
   private uniform(params: ArrayBufferView): GPUBufferBinding {
     const size = Math.max(16, Math.ceil(params.byteLength / 16) * 16);
     if (this.uniformOffset + size > UNIFORM_CHUNK) {
@@ -258,7 +213,8 @@ export class Runtime {
     const uniform = rec ? rec.uniform(params, refresh) : this.uniform(params);
     // Debug mode: an error scope per launch attributes validation errors to the op's label.
     if (this.debug) this.device.pushErrorScope('validation');
-    const bindGroup = rec ? this.createBindGroup(kernel.layout, uniform, buffers, label) : this.cachedBindGroup(kernel.layout, uniform, buffers, label);
+    const create = () => this.createBindGroup(kernel.layout, uniform, buffers, label);
+    const bindGroup = rec ? create() : this.bindGroups.get(kernel.layout, label, uniform, buffers, create);
     const pass = this.ensurePass();
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, bindGroup);

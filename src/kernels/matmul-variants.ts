@@ -73,11 +73,6 @@ export function supportedVariants(rt: Runtime): MatmulVariant[] {
   return MATMUL_VARIANT_NAMES.filter((v) => variantSupported(rt, v));
 }
 
-/** A CPU rasterizer (lavapipe, SwiftShader, WARP...) rather than a GPU. */
-export function isCpuAdapter(rt: Runtime): boolean {
-  return rt.kind.cpu;
-}
-
 /**
  * The variant used without timing: tiled on GPUs; block on SwiftShader (1-3x faster than
  * tiled and 3-4x faster than rows on its JIT, bench/matmul-quick.ts); on other CPU adapters
