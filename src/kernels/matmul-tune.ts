@@ -51,9 +51,9 @@ export async function tuneMatmul(rt: Runtime, d: MatmulDims): Promise<TuneResult
 /** A job timing each supported variant on one matrix of `d`'s shape (scaled to `maxFlops`). */
 function matmulTuneJob(rt: Runtime, full: MatmulDims, maxFlops: number): TuneJob {
   const d: MatmulDims = { ...full, batch: 1, aBatchStride: 0, bBatchStride: 0, hasBias: false, activation: 'none' };
-  // Fewer rows first: every band of rows streams all of opB, so cutting M keeps what decides
-  // the ranking (opB's size against the CPU's caches); halving K first had lavapipe rank sg8
-  // on a 2048 x 2048 x 256 stand-in for 2048^3, where it then ran at 40% of sg4's speed.
+  // Fewer rows first: every band of rows streams all of opB, so cutting M keeps opB's size
+  // against the CPU's caches, which a cut in K or N would shrink. (On lavapipe sg8 ran 2048^3
+  // at 40-60% of sg4's speed while the two were even at 1024^3: the ranking depends on it.)
   while (2 * d.M * d.N * d.K > maxFlops && d.M > TUNE_MIN_ROWS) d.M = Math.max(TUNE_MIN_ROWS, Math.ceil(d.M / 2));
   while (2 * d.M * d.N * d.K > maxFlops) {
     if (d.K >= d.M && d.K >= d.N) d.K = Math.ceil(d.K / 2);

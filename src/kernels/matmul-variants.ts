@@ -138,17 +138,7 @@ export function planMatmul(rt: Runtime, v: MatmulVariant, d: MatmulDims, op: str
   if (d.M === 0 || d.N === 0 || d.batch === 0) return { key, launches };
   for (let z0 = 0; z0 < d.batch; z0 += max) {
     for (let y0 = 0; y0 < gy; y0 += max) {
-      const params = new ParamWriter()
-        .u32(d.M)
-        .u32(d.N)
-        .u32(d.K)
-        .u32(z0)
-        .u32(d.aBatchStride)
-        .u32(d.bBatchStride)
-        .u32(d.M * d.N)
-        .u32(y0)
-        .done();
-      launches.push({ params, grid: [gx, Math.min(max, gy - y0), Math.min(max, d.batch - z0)] });
+      launches.push({ params: matmulParams(d, z0, y0), grid: [gx, Math.min(max, gy - y0), Math.min(max, d.batch - z0)] });
     }
   }
   return { key, launches };
@@ -163,11 +153,21 @@ function planFlat(d: MatmulDims, s: VariantSpec, max: number): MatmulLaunch[] {
   const gx = Math.min(groups, max);
   const gy = Math.ceil(groups / gx);
   for (let z0 = 0; z0 < d.batch; z0 += max) {
-    const params = new ParamWriter()
-      .u32(d.M).u32(d.N).u32(d.K).u32(z0)
-      .u32(d.aBatchStride).u32(d.bBatchStride).u32(d.M * d.N).u32(0)
-      .done();
-    launches.push({ params, grid: [gx, gy, Math.min(max, d.batch - z0)] });
+    launches.push({ params: matmulParams(d, z0, 0), grid: [gx, gy, Math.min(max, d.batch - z0)] });
   }
   return launches;
+}
+
+/** The shader's Params for the dispatch starting at batch z0 and row block y0. */
+function matmulParams(d: MatmulDims, z0: number, y0: number): Uint8Array<ArrayBuffer> {
+  return new ParamWriter()
+    .u32(d.M)
+    .u32(d.N)
+    .u32(d.K)
+    .u32(z0)
+    .u32(d.aBatchStride)
+    .u32(d.bBatchStride)
+    .u32(d.M * d.N)
+    .u32(y0)
+    .done();
 }
