@@ -37,6 +37,15 @@ export class ValueError extends WebgradError {
   }
 }
 
+/**
+ * An argument or option has the wrong type (a string where a number was expected, ...).
+ * A ValueError, so `catch (e) { if (e instanceof ValueError) ... }` sees every bad argument.
+ */
+export class ArgumentTypeError extends ValueError {}
+
+/** webgrad was used before `await init()` acquired a device. */
+export class NotInitializedError extends WebgradError {}
+
 /** The tensor's GPU memory was already released by dispose(), tidy() or backward(). */
 export class DisposedTensorError extends WebgradError {
   constructor(readonly op: string, what: string) {
