@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system pieces webgrad's tests and benchmarks need on a fresh Debian machine:
 #   - Debian `chromium` (headless browser runs; it also ships the SwiftShader Vulkan driver)
+#   - Debian `firefox-esr` (the second browser engine: wgpu + naga; WebGPU enabled by prefs
+#     that scripts/browser-harness.ts sets)
 #   - Mesa >= 25 lavapipe (`mesa-vulkan-drivers` from bookworm-backports): the fastest software
 #     Vulkan driver for Dawn in Node. Mesa 22 from plain bookworm is rejected by Dawn.
 # Idempotent: does nothing when everything is already there. The backports suite reuses the
@@ -19,6 +21,7 @@ if [ "$soft" = 1 ] && [ "${WEBGRAD_SKIP_SETUP:-}" = 1 ]; then exit 0; fi
 log() { printf '[webgrad setup] %s\n' "$*"; }
 
 have_chromium() { [ -x /usr/bin/chromium ]; }
+have_firefox() { [ -x /usr/bin/firefox-esr ] || [ -x /usr/bin/firefox ]; }
 mesa_major() {
   dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | sed -E 's/^([0-9]+:)?([0-9]+).*/\2/' || true
 }
@@ -27,8 +30,8 @@ have_lavapipe() {
   [ -n "$m" ] && [ "$m" -ge 25 ] && ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1
 }
 
-if have_chromium && have_lavapipe; then
-  [ "$soft" = 1 ] || log "chromium and Mesa $(mesa_major) lavapipe already installed"
+if have_chromium && have_firefox && have_lavapipe; then
+  [ "$soft" = 1 ] || log "chromium, firefox and Mesa $(mesa_major) lavapipe already installed"
   exit 0
 fi
 
@@ -37,12 +40,13 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
 [webgrad setup] Cannot install system packages here (need root and apt-get).
   Install them by hand, then re-run:
     - Chromium with WebGPU (Debian: apt-get install chromium), or set CHROME_PATH
+    - Firefox (Debian: apt-get install firefox-esr), or set FIREFOX_PATH
     - A Vulkan driver that Dawn accepts: Mesa >= 25 lavapipe (Debian bookworm-backports:
       apt-get install -t bookworm-backports mesa-vulkan-drivers), or SwiftShader
       (shipped with Debian's chromium package).
 MSG
   if [ "$soft" = 1 ]; then
-    log "continuing without them (chromium=$(have_chromium && echo yes || echo no), mesa=$(mesa_major))"
+    log "continuing without them (chromium=$(have_chromium && echo yes || echo no), firefox=$(have_firefox && echo yes || echo no), mesa=$(mesa_major))"
     exit 0
   fi
   exit 1
@@ -86,9 +90,13 @@ if ! have_chromium; then
   log "installing chromium"
   apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
 fi
+if ! have_firefox; then
+  log "installing firefox-esr"
+  apt-get install -y -qq --no-install-recommends firefox-esr >/dev/null
+fi
 if ! have_lavapipe; then
   log "installing Mesa lavapipe from ${codename}-backports"
   apt-get install -y -qq --no-install-recommends -t "${codename}-backports" mesa-vulkan-drivers libvulkan1 >/dev/null \
     || log "could not install Mesa from backports; Node runs will fall back to SwiftShader"
 fi
-log "done: chromium=$(have_chromium && echo yes || echo no) mesa=$(mesa_major)"
+log "done: chromium=$(have_chromium && echo yes || echo no) firefox=$(have_firefox && echo yes || echo no) mesa=$(mesa_major)"
