@@ -11,22 +11,50 @@ import { expectClose } from './helpers.ts';
 const SHAPES: number[][] = [[1], [5], [1, 1], [3, 7], [2, 3, 10], [4, 1000], [70000, 3]];
 const EXTREME = refArray([3, 4], [1e4, -1e4, 0, 1, -1e4, -1e4, -1e4 + 1, -1e4, 1e4, 1e4, -1e4, 9999]);
 
+const LAST = (shape: readonly number[]) => ({ dim: shape.length - 1 });
+
 describe('softmax and logSoftmax along the last axis', () => {
   for (const shape of SHAPES) {
     it(`softmax ${shapesLabel(shape)}`, async () => {
-      await checkOp('softmax', undefined, [input(randomRef(shape, testSeed(0), { scale: 3 }))], ([t]) => softmax(t));
+      await checkOp('softmax', LAST(shape), [input(randomRef(shape, testSeed(0), { scale: 3 }))], ([t]) => softmax(t));
     });
     it(`logSoftmax ${shapesLabel(shape)}`, async () => {
-      await checkOp('logSoftmax', undefined, [input(randomRef(shape, testSeed(0), { scale: 3 }))], ([t]) => t.logSoftmax(-1));
+      await checkOp('logSoftmax', LAST(shape), [input(randomRef(shape, testSeed(0), { scale: 3 }))], ([t]) => t.logSoftmax(-1));
     });
   }
 
   it('logits of +-1e4 stay finite and exact', async () => {
-    await checkOp('softmax', undefined, [input(EXTREME)], ([t]) => t.softmax());
-    await checkOp('logSoftmax', undefined, [input(EXTREME)], ([t]) => logSoftmax(t, 1));
+    await checkOp('softmax', { dim: 1 }, [input(EXTREME)], ([t]) => t.softmax());
+    await checkOp('logSoftmax', { dim: 1 }, [input(EXTREME)], ([t]) => logSoftmax(t, 1));
     const y = await readRef(softmax(toTensor(input(EXTREME))));
     expect(y.data.every(Number.isFinite)).toBe(true);
     expectClose(y.data.subarray(0, 4), [1, 0, 0, 0], FP32);
+  });
+});
+
+describe('softmax and logSoftmax on every axis (strided in place, no permute)', () => {
+  const shapes: number[][] = [[2, 3, 4], [3, 1, 5], [2, 3, 4, 5], [1, 70, 2, 3], [5, 300, 2]];
+  for (const shape of shapes) {
+    for (let dim = 0; dim < shape.length; dim++) {
+      it(`softmax ${shapesLabel(shape)} dim ${dim}`, async () => {
+        await checkOp('softmax', { dim }, [input(randomRef(shape, testSeed(0), { scale: 3 }))], ([t]) => softmax(t, dim));
+      });
+      it(`logSoftmax ${shapesLabel(shape)} dim ${dim - shape.length} (negative)`, async () => {
+        await checkOp('logSoftmax', { dim }, [input(randomRef(shape, testSeed(0), { scale: 3 }))], ([t]) => t.logSoftmax(dim - shape.length));
+      });
+    }
+  }
+
+  it('every line along the axis sums to 1', async () => {
+    const x = toTensor(input(randomRef([3, 4, 5], testSeed(0), { scale: 2 }), { grad: false }));
+    const sums = await softmax(x, 1).sum({ axis: 1 }).data();
+    expectClose(sums, new Array(15).fill(1), { rtol: 1e-5, atol: 1e-6 });
+  });
+
+  it('a bad dim is a ValueError naming the op and the shape', () => {
+    const x = tensor([[1, 2], [3, 4]]);
+    expect(() => softmax(x, 2)).toThrow(/softmax.*axis 2/);
+    expect(() => logSoftmax(x, 0.5)).toThrow(/logSoftmax: dim must be an integer axis of shape \[2, 2\], got 0.5/);
   });
 });
 

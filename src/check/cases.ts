@@ -8,6 +8,9 @@ import { linear } from '../ops/linear.ts';
 import { softmaxCrossEntropy, mseLoss } from '../ops/loss.ts';
 import { div, relu, sigmoid, tanh } from '../ops/elementwise.ts';
 import { matmul } from '../ops/matmul.ts';
+import { batchNorm } from '../ops/norm.ts';
+import { layerNorm, rmsNorm } from '../ops/layernorm.ts';
+import { gelu, silu } from '../ops/activations.ts';
 import type { GradcheckOptions } from './gradcheck.ts';
 
 export interface GradcheckCase {
@@ -41,6 +44,7 @@ function seeded(): {
   n: (k: number, shape: number[], std?: number) => Tensor;
   u: (k: number, shape: number[]) => Tensor;
   labels: (k: number, count: number, classes: number) => Tensor;
+  seed: number;
 } {
   const base = nextSeed;
   nextSeed += 16;
@@ -48,6 +52,7 @@ function seeded(): {
     n: (k, shape, std = 1) => randn(shape, { seed: base + k, std }),
     u: (k, shape) => rand(shape, { seed: base + k }),
     labels: (k, count, classes) => randint([count], 0, classes, { seed: base + k }),
+    seed: base,
   };
 }
 
@@ -106,8 +111,16 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
   linear: (['none', 'relu', 'sigmoid'] as const).flatMap((act) =>
     each([[[5, 7], [7, 3], [3]], [[33, 17], [17, 18], [18]]], (x, w, b) => linear(x, w, b, act), normal, `${act} `),
   ),
-  softmax: each([[[4, 7]], [[2, 3, 10]]], (a) => a.softmax()),
-  logSoftmax: each([[[4, 7]], [[2, 3, 10]]], (a) => a.logSoftmax()),
+  softmax: [
+    ...each([[[4, 7]], [[2, 3, 10]]], (a) => a.softmax()),
+    ...each([[[5, 3, 4]]], (a) => a.softmax(0), normal, 'dim 0 '),
+    ...each([[[2, 3, 4, 5]]], (a) => a.softmax(2), normal, 'dim 2 '),
+  ],
+  logSoftmax: [
+    ...each([[[4, 7]], [[2, 3, 10]]], (a) => a.logSoftmax()),
+    ...each([[[2, 6, 3]]], (a) => a.logSoftmax(1), normal, 'dim 1 '),
+    ...each([[[3, 2, 2, 4]]], (a) => a.logSoftmax(-4), normal, 'dim -4 '),
+  ],
   softmaxCrossEntropy: [
     (() => {
       const r = seeded();
@@ -116,6 +129,39 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
     { name: 'one-hot [4,5]', inputs: () => [normal([4, 5], 901), tensor([[1, 0, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 1], [0, 1, 0, 0, 0]])], fn: (l, t) => softmaxCrossEntropy(l, t), options: { wrt: [0] } },
     { name: 'soft labels [3,4]', inputs: () => [normal([3, 4], 902), tensor([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25], [0.7, 0.1, 0.1, 0.1]])], fn: (l, t) => softmaxCrossEntropy(l, t), options: { wrt: [0] } },
   ],
+  // Inputs x, weight, bias, runningMean, runningVar; the running statistics are buffers (not in wrt).
+  batchNorm: (
+    [
+      ['train', [6, 4], true, { training: true }],
+      ['train', [3, 5, 3, 4], true, { training: true, momentum: 0.3 }],
+      ['train, no affine', [2, 3, 5, 1], false, { training: true, eps: 1e-3 }],
+      ['eval', [4, 3, 2, 5], true, { training: false }],
+      ['eval', [5, 7], true, { training: false }],
+    ] as const
+  ).map(([mode, shape, affine, opts]) => {
+    const r = seeded();
+    const c = shape[1];
+    return {
+      name: `${mode} [${shape.join(',')}]`,
+      inputs: () => [r.n(0, [...shape]), pos([c], r.seed + 1), r.n(2, [c]), r.n(3, [c]), pos([c], r.seed + 4)],
+      fn: (x: Tensor, w: Tensor, b: Tensor, rm: Tensor, rv: Tensor) => batchNorm(x, rm, rv, affine ? w : null, affine ? b : null, opts),
+      options: { wrt: affine ? [0, 1, 2] : [0] },
+    };
+  }),
+  layerNorm: [
+    ...each([[[4, 7], [7], [7]], [[2, 3, 5], [5], [5]]], (x, w, b) => layerNorm(x, [x.shape[x.rank - 1]], w, b), normal, 'affine '),
+    ...each([[[2, 3, 5], [3, 5], [3, 5]]], (x, w, b) => layerNorm(x, [3, 5], w, b, { eps: 1e-3 }), normal, 'over [3,5] '),
+    ...each([[[3, 6]]], (x) => layerNorm(x, 6), normal, 'no affine '),
+  ],
+  rmsNorm: [
+    ...each([[[4, 9], [9]], [[2, 3, 4], [4]]], (x, w) => rmsNorm(x, [x.shape[x.rank - 1]], w), normal, 'weight '),
+    ...each([[[2, 3, 4]]], (x) => rmsNorm(x, [3, 4], null, { eps: 1e-5 }), normal, 'no weight over [3,4] '),
+  ],
+  gelu: [
+    ...each(UNARY_SHAPES, (a) => gelu(a), normal, 'erf '),
+    ...each([[[3, 17]]], (a) => a.mul(3).gelu({ approximate: 'tanh' }), normal, 'tanh 3x '),
+  ],
+  silu: each(UNARY_SHAPES, (a) => silu(a)),
 };
 
 /** Composite networks (the seeds' and the issue's). */

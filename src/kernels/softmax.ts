@@ -12,23 +12,26 @@ function serial(rt: Runtime): boolean {
   return rt.kind.cpu;
 }
 
-function params(rows: number, cols: number): Uint8Array {
-  return new ParamWriter().u32(rows).u32(cols).f32(rows ? 1 / rows : 0).u32(0).done();
+/** `inner`: the element stride of the softmax axis (1 for the last axis; see the shader). */
+function params(rows: number, cols: number, inner = 1): Uint8Array {
+  return new ParamWriter().u32(rows).u32(cols).f32(rows ? 1 / rows : 0).u32(0).u32(inner).u32(0).u32(0).u32(0).done();
 }
 
-function rowsCols(x: Tensor): [number, number] {
-  const cols = x.shape[x.rank - 1] ?? 1;
-  return [cols ? x.size / cols : 0, cols];
+/** The lines along `dim`: [rows, cols, inner] with rows = outer * inner. */
+function lines(x: Tensor, dim: number): [number, number, number] {
+  const cols = x.shape[dim] ?? 1;
+  const inner = x.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+  return [cols ? x.size / cols : 0, cols, inner];
 }
 
-/** softmax / log-softmax along the last axis. */
-export function softmaxKernel(x: Tensor, log: boolean): Tensor {
+/** softmax / log-softmax along axis `dim` (normalised), read in place with stride `inner`. */
+export function softmaxKernel(x: Tensor, log: boolean, dim = x.rank - 1): Tensor {
   const rt = x.runtime;
-  const [rows, cols] = rowsCols(x);
+  const [rows, cols, inner] = lines(x, dim);
   const out = empty(x.shape, 'f32', log ? 'logSoftmax' : 'softmax');
   rt.dispatch(
     { shader: 'softmax', entry: 'softmax', defines: { LOG: log, LABELS_INT: false, SERIAL: serial(rt) }, constants: { WG }, bindings: BINDINGS },
-    params(rows, cols),
+    params(rows, cols, inner),
     [x.buffer('softmax'), rt.placeholder('read'), out.buffer('softmax'), rt.placeholder('rw')],
     grid1d(rt, rows, serial(rt) ? WG : 1),
     `${log ? 'logSoftmax' : 'softmax'}.forward`,
@@ -37,13 +40,13 @@ export function softmaxKernel(x: Tensor, log: boolean): Tensor {
 }
 
 /** Gradient of softmax (y = probabilities) or log-softmax (y = log-probabilities). */
-export function softmaxGradKernel(y: Tensor, g: Tensor, log: boolean): Tensor {
+export function softmaxGradKernel(y: Tensor, g: Tensor, log: boolean, dim = y.rank - 1): Tensor {
   const rt = y.runtime;
-  const [rows, cols] = rowsCols(y);
+  const [rows, cols, inner] = lines(y, dim);
   const out = empty(y.shape, 'f32', 'softmax.grad');
   rt.dispatch(
     { shader: 'softmax', entry: 'softmax_backward', defines: { LOG: log, LABELS_INT: false, SERIAL: serial(rt) }, constants: { WG }, bindings: BINDINGS },
-    params(rows, cols),
+    params(rows, cols, inner),
     [y.buffer('softmax'), g.buffer('softmax'), out.buffer('softmax'), rt.placeholder('rw')],
     grid1d(rt, rows, serial(rt) ? WG : 1),
     `${log ? 'logSoftmax' : 'softmax'}.backward`,

@@ -1,42 +1,51 @@
-// softmax and logSoftmax along the last axis (max-subtracted: stable for logits of +-1e4).
-import { ShapeError } from '../errors.ts';
+// softmax and logSoftmax along any axis `dim` (PyTorch's softmax(x, dim); default the last),
+// max-subtracted: stable for logits of +-1e4. The kernel reads the axis in place with a stride
+// (shaders/softmax.wgsl), so no axis needs a permute copy, forward or backward.
+import { ShapeError, ValueError } from '../errors.ts';
+import { normalizeAxis } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { softmaxGradKernel, softmaxKernel } from '../kernels/softmax.ts';
 import { apply, defineOp } from './op.ts';
 
-function checkAxis(op: string, x: Tensor, axis: number): void {
-  if (x.rank === 0) throw new ShapeError(op, [x.shape], 'expected a tensor of rank >= 1');
-  if (axis !== -1 && axis !== x.rank - 1) {
-    throw new ShapeError(op, [x.shape], `only the last axis is supported (axis -1 or ${x.rank - 1}), got ${axis}; permute first`);
-  }
+export interface SoftmaxAttrs {
+  /** The axis, normalised to 0 <= dim < rank. */
+  dim: number;
 }
 
-export const softmaxOp = defineOp<undefined, { y: Tensor }>({
+function softmaxAttrs(op: string, x: Tensor, dim: unknown): SoftmaxAttrs {
+  if (x.rank === 0) throw new ShapeError(op, [x.shape], 'expected a tensor of rank >= 1');
+  if (typeof dim !== 'number' || !Number.isInteger(dim)) {
+    throw new ValueError(op, `dim must be an integer axis of shape [${x.shape.join(', ')}], got ${typeof dim === 'object' ? JSON.stringify(dim) : String(dim)}`);
+  }
+  return { dim: normalizeAxis(op, dim, x.rank) };
+}
+
+export const softmaxOp = defineOp<SoftmaxAttrs, { y: Tensor }>({
   name: 'softmax',
   arity: 1,
-  forward: ([x]) => {
-    const y = softmaxKernel(x, false);
+  forward: ([x], { dim }) => {
+    const y = softmaxKernel(x, false, dim);
     return { out: y, saved: { y } };
   },
-  backward: (g, { y }) => [softmaxGradKernel(y, g, false)],
+  backward: (g, { y }, { attrs }) => [softmaxGradKernel(y, g, false, attrs.dim)],
 });
 
-export const logSoftmaxOp = defineOp<undefined, { y: Tensor }>({
+export const logSoftmaxOp = defineOp<SoftmaxAttrs, { y: Tensor }>({
   name: 'logSoftmax',
   arity: 1,
-  forward: ([x]) => {
-    const y = softmaxKernel(x, true);
+  forward: ([x], { dim }) => {
+    const y = softmaxKernel(x, true, dim);
     return { out: y, saved: { y } };
   },
-  backward: (g, { y }) => [softmaxGradKernel(y, g, true)],
+  backward: (g, { y }, { attrs }) => [softmaxGradKernel(y, g, true, attrs.dim)],
 });
 
-export function softmax(x: Tensor, axis = -1): Tensor {
-  checkAxis('softmax', x, axis);
-  return apply(softmaxOp, [x], undefined);
+/** softmax(x, dim): exp(x) / sum(exp(x)) along `dim` (default -1, the last axis). */
+export function softmax(x: Tensor, dim: number = -1): Tensor {
+  return apply(softmaxOp, [x], softmaxAttrs('softmax', x, dim));
 }
 
-export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  checkAxis('logSoftmax', x, axis);
-  return apply(logSoftmaxOp, [x], undefined);
+/** logSoftmax(x, dim): x - log(sum(exp(x))) along `dim` (default -1, the last axis). */
+export function logSoftmax(x: Tensor, dim: number = -1): Tensor {
+  return apply(logSoftmaxOp, [x], softmaxAttrs('logSoftmax', x, dim));
 }
