@@ -13,7 +13,7 @@ export {
 export { sum, mean, max, argmax, type ReduceOptions } from './ops/reduce.ts';
 export { matmul, type MatmulOptions } from './ops/matmul.ts';
 export { linear, type Activation } from './ops/linear.ts';
-export { reshape, transpose, permute } from './ops/shape.ts';
+export { reshape, transpose, permute, view, unsqueeze, squeeze, flatten, type ShapeArgs } from './ops/shape.ts';
 export { softmax, logSoftmax } from './ops/softmax.ts';
 export { softmaxCrossEntropy, mseLoss, type MseOptions } from './ops/loss.ts';
 export { OPS, type OpName } from './ops/registry.ts';

@@ -94,7 +94,12 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
     ...each([[[3, 4, 5]]], (a) => a.max({ axis: 0, keepDims: true }), normal, 'axis 0 keepDims '),
     ...each([[[6]]], (a) => a.max(), normal, 'all '),
   ],
-  reshape: each([[[6, 4]], [[2, 3, 4]]], (a) => a.reshape(-1, 2).square()),
+  reshape: [
+    ...each([[[6, 4]], [[2, 3, 4]]], (a) => a.reshape(-1, 2).square()),
+    ...each([[[2, 3, 4]]], (a) => a.view(4, -1).square(), normal, 'view(4, -1) '),
+    ...each([[[3, 4]]], (a) => a.unsqueeze(1).square().squeeze(), normal, 'unsqueeze(1) squeeze() '),
+    ...each([[[2, 3, 4]]], (a) => a.flatten(1).square(), normal, 'flatten(1) '),
+  ],
   permute: [
     ...each([[[17, 5]]], (a) => a.T, normal, 'transpose '),
     ...each([[[2, 3, 4]]], (a) => a.permute(2, 0, 1), normal, 'perm [2,0,1] '),

@@ -7,7 +7,7 @@ import { linear, type Activation } from './linear.ts';
 import { mseLoss, softmaxCrossEntropy, type MseOptions } from './loss.ts';
 import { matmul, type MatmulOptions } from './matmul.ts';
 import { argmax, max, mean, sum, type ReduceOptions } from './reduce.ts';
-import { permute, reshape, transpose, view } from './shape.ts';
+import { alias, flatten, permute, reshape, squeeze, transpose, unsqueeze, view, type ShapeArgs } from './shape.ts';
 import { logSoftmax, softmax } from './softmax.ts';
 
 declare module '../tensor.ts' {
@@ -35,6 +35,11 @@ declare module '../tensor.ts' {
     reshape(...shape: number[] | [readonly number[]]): Tensor;
     transpose(dim0?: number, dim1?: number): Tensor;
     permute(...perm: number[]): Tensor;
+    /** PyTorch's view: the same storage under another shape (one dim may be -1). */
+    view(...shape: ShapeArgs): Tensor;
+    unsqueeze(dim: number): Tensor;
+    squeeze(dim?: number | readonly number[]): Tensor;
+    flatten(startDim?: number, endDim?: number): Tensor;
     readonly T: Tensor;
     softmax(axis?: number): Tensor;
     logSoftmax(axis?: number): Tensor;
@@ -78,6 +83,10 @@ P.reshape = function (...shape) {
 };
 P.transpose = function (a, b) { return transpose(this, a, b); };
 P.permute = function (...perm) { return permute(this, perm); };
+P.view = function (...shape) { return view(this, ...shape); };
+P.unsqueeze = function (dim) { return unsqueeze(this, dim); };
+P.squeeze = function (dim) { return squeeze(this, dim); };
+P.flatten = function (startDim, endDim) { return flatten(this, startDim, endDim); };
 Object.defineProperty(P, 'T', {
   get(this: Tensor) { return transpose(this); },
 });
@@ -86,6 +95,6 @@ P.logSoftmax = function (axis) { return logSoftmax(this, axis); };
 P.softmaxCrossEntropy = function (labels) { return softmaxCrossEntropy(this, labels); };
 P.mseLoss = function (target, opts) { return mseLoss(this, target, opts); };
 P.backward = function (grad, opts) { backward(this, grad, opts); };
-P.detach = function () { return view(this, this.shape, 'detach'); };
+P.detach = function () { return alias(this, this.shape, 'detach'); };
 P.retainGrad = function () { this.retainsGrad = true; return this; };
 P.zeroGrad = function () { this.grad?.dispose(); this.grad = null; };
