@@ -16,6 +16,8 @@ export { linear, type Activation } from './ops/linear.ts';
 export { reshape, transpose, permute, view, unsqueeze, squeeze, flatten, type ShapeArgs } from './ops/shape.ts';
 export { softmax, logSoftmax } from './ops/softmax.ts';
 export { softmaxCrossEntropy, mseLoss, type MseOptions } from './ops/loss.ts';
+export { batchNorm, type BatchNormOptions } from './ops/norm.ts';
+export { dropout, type DropoutOptions } from './ops/dropout.ts';
 export { OPS, type OpName } from './ops/registry.ts';
 export { defineOp, apply, type OpDef } from './ops/op.ts';
 export { runtime } from './context.ts';

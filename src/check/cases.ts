@@ -9,6 +9,8 @@ import { softmaxCrossEntropy, mseLoss } from '../ops/loss.ts';
 import { div, relu, sigmoid, tanh } from '../ops/elementwise.ts';
 import { matmul } from '../ops/matmul.ts';
 import { batchNorm } from '../ops/norm.ts';
+import { dropout } from '../ops/dropout.ts';
+import { batchNorm } from '../ops/norm.ts';
 import { layerNorm, rmsNorm } from '../ops/layernorm.ts';
 import { gelu, silu } from '../ops/activations.ts';
 import type { GradcheckOptions } from './gradcheck.ts';
@@ -133,6 +135,30 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
     })(),
     { name: 'one-hot [4,5]', inputs: () => [normal([4, 5], 901), tensor([[1, 0, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 1], [0, 1, 0, 0, 0]])], fn: (l, t) => softmaxCrossEntropy(l, t), options: { wrt: [0] } },
     { name: 'soft labels [3,4]', inputs: () => [normal([3, 4], 902), tensor([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25], [0.7, 0.1, 0.1, 0.1]])], fn: (l, t) => softmaxCrossEntropy(l, t), options: { wrt: [0] } },
+  ],
+  // Inputs x, weight, bias, runningMean, runningVar; the running statistics are buffers (not in wrt).
+  batchNorm: (
+    [
+      ['train', [6, 4], true, { training: true }],
+      ['train', [3, 5, 3, 4], true, { training: true, momentum: 0.3 }],
+      ['train, no affine', [2, 3, 5, 1], false, { training: true, eps: 1e-3 }],
+      ['eval', [4, 3, 2, 5], true, { training: false }],
+      ['eval', [5, 7], true, { training: false }],
+    ] as const
+  ).map(([mode, shape, affine, opts]) => {
+    const r = seeded();
+    const c = shape[1];
+    return {
+      name: `${mode} [${shape.join(',')}]`,
+      inputs: () => [r.n(0, [...shape]), pos([c], r.seed + 1), r.n(2, [c]), r.n(3, [c]), pos([c], r.seed + 4)],
+      fn: (x: Tensor, w: Tensor, b: Tensor, rm: Tensor, rv: Tensor) => batchNorm(x, rm, rv, affine ? w : null, affine ? b : null, opts),
+      options: { wrt: affine ? [0, 1, 2] : [0] },
+    };
+  }),
+  // A fixed seed: the mask is the same in every (replayed) evaluation, so the op is linear in x.
+  dropout: [
+    ...each([[[7, 9]]], (a) => dropout(a, 0.3, { seed: 11 }), normal, 'p 0.3 seed 11 '),
+    ...each([[[2, 3, 5, 5]]], (a) => dropout(a, 0.5, { seed: 2 ** 40 + 3 }), normal, 'p 0.5 seed 2^40+3 '),
   ],
   // Inputs x, weight, bias, runningMean, runningVar; the running statistics are buffers (not in wrt).
   batchNorm: (

@@ -5,6 +5,8 @@
 // reference lives in ./reference/<family>.ts, mirroring src/ops/.
 import { ELEMENTWISE_REF } from './reference/elementwise.ts';
 import { MATMUL_REF } from './reference/matmul.ts';
+import { NORM_REF } from './reference/norm.ts';
+import { DROPOUT_REF } from './reference/dropout.ts';
 import { REDUCE_REF } from './reference/reduce.ts';
 import { SHAPE_REF } from './reference/shape.ts';
 import { SOFTMAX_REF } from './reference/softmax.ts';
@@ -20,4 +22,6 @@ export const REFERENCE: ReferenceTable = {
   ...SHAPE_REF,
   ...MATMUL_REF,
   ...SOFTMAX_REF,
+  ...NORM_REF,
+  ...DROPOUT_REF,
 };

@@ -8,6 +8,8 @@ import {
 import { linearOp } from './linear.ts';
 import { softmaxCrossEntropyOp } from './loss.ts';
 import { matmulOp } from './matmul.ts';
+import { batchNormOp } from './norm.ts';
+import { dropoutOp } from './dropout.ts';
 import { maxOp, meanOp, sumOp } from './reduce.ts';
 import { permuteOp, reshapeOp } from './shape.ts';
 import { logSoftmaxOp, softmaxOp } from './softmax.ts';
@@ -39,6 +41,8 @@ export const OPS = {
   softmax: softmaxOp,
   logSoftmax: logSoftmaxOp,
   softmaxCrossEntropy: softmaxCrossEntropyOp,
+  batchNorm: batchNormOp,
+  dropout: dropoutOp,
 } as const satisfies { readonly [name: string]: OpDef<any, any> };
 
 export type OpName = keyof typeof OPS;
