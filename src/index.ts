@@ -12,6 +12,9 @@ export {
 } from './ops/elementwise.ts';
 export { sum, mean, max, argmax, type ReduceOptions } from './ops/reduce.ts';
 export { matmul, type MatmulOptions } from './ops/matmul.ts';
+export { conv2d, type Conv2dOptions } from './ops/conv.ts';
+export { maxPool2d, avgPool2d, adaptiveAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './ops/pool.ts';
+export { pad, type PadOptions } from './ops/pad.ts';
 export { linear, type Activation } from './ops/linear.ts';
 export { reshape, transpose, permute, view, unsqueeze, squeeze, flatten, type ShapeArgs } from './ops/shape.ts';
 export { softmax, logSoftmax } from './ops/softmax.ts';

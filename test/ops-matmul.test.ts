@@ -97,6 +97,77 @@ describe('matmul with transposed operands (transposeA / transposeB, read in plac
   });
 });
 
+describe('torch.matmul forms: 1-D operands, N-D batches, broadcast batch dims', () => {
+  // [a stored, b stored, transA, transB, result shape]
+  const forms: [number[], number[], boolean, boolean, number[]][] = [
+    [[5], [5], false, false, []],
+    [[1], [1], false, false, []],
+    [[3, 5], [5], false, false, [3]],
+    [[5], [5, 4], false, false, [4]],
+    [[5, 3], [5], true, false, [3]],
+    [[5], [4, 5], false, true, [4]],
+    [[2, 3, 5], [5], false, false, [2, 3]],
+    [[5], [2, 5, 4], false, false, [2, 4]],
+    [[4], [2, 3, 4, 6], false, false, [2, 3, 6]],
+    [[2, 3, 4, 5], [2, 3, 5, 6], false, false, [2, 3, 4, 6]],
+    [[2, 1, 2, 3, 4], [2, 1, 2, 4, 3], false, false, [2, 1, 2, 3, 3]],
+    [[1, 3, 4], [5, 4, 2], false, false, [5, 3, 2]],
+    [[5, 3, 4], [1, 4, 2], false, false, [5, 3, 2]],
+    [[3, 4], [5, 4, 2], false, false, [5, 3, 2]],
+    [[2, 1, 3, 4], [6, 4, 5], false, false, [2, 6, 3, 5]],
+    [[2, 1, 3, 4], [1, 3, 4, 5], false, false, [2, 3, 3, 5]],
+    [[2, 1, 4, 3], [6, 5, 4], true, true, [2, 6, 3, 5]],
+    [[4, 3], [5, 4, 2], true, false, [5, 3, 2]],
+    [[5, 4, 3], [2, 4], true, true, [5, 3, 2]],
+    [[1, 4, 3], [5, 2, 4], true, true, [5, 3, 2]],
+    [[3, 1, 17, 33], [4, 33, 9], false, false, [3, 4, 17, 9]],
+  ];
+  for (const [aShape, bShape, transA, transB, out] of forms) {
+    const flags = `${transA ? ' transposeA' : ''}${transB ? ' transposeB' : ''}`;
+    it(`${shapesLabel(aShape, bShape)}${flags} -> ${shapesLabel(out)}`, async () => {
+      const a = randomRef(aShape, testSeed(0));
+      const b = randomRef(bShape, testSeed(1));
+      await checkOp('matmul', { transA, transB }, [input(a), input(b)], ([x, y]) => {
+        const r = matmul(x, y, { transposeA: transA, transposeB: transB });
+        expect(r.shape).toEqual(out);
+        return r;
+      });
+    });
+  }
+
+  it('a broadcast operand that does not need a gradient gets none, the other one does', async () => {
+    const a = randomRef([2, 1, 3, 4], 6300);
+    const b = randomRef([5, 4, 2], 6301);
+    await checkOp('matmul', NN, [input(a, { grad: false }), input(b)], ([x, y]) => x.matmul(y));
+    await checkOp('matmul', NN, [input(a), input(b, { grad: false })], ([x, y]) => x.matmul(y));
+  });
+
+  it('agrees with explicit per-batch products (the batch dims are really broadcast)', async () => {
+    const a = toTensor(input(randomRef([2, 1, 3, 4], 6400), { grad: false }));
+    const b = toTensor(input(randomRef([3, 4, 5], 6401), { grad: false }));
+    const out = await readRef(matmul(a, b));
+    const a0 = a.reshape(2, 3, 4);
+    for (const i of [0, 1]) {
+      for (const h of [0, 1, 2]) {
+        const ai = a0.reshape(2, 12).mul(tensor([[1 - i], [i]])).sum({ axis: 0 }).reshape(3, 4);
+        const bh = b.reshape(3, 20).mul(tensor([[h === 0 ? 1 : 0], [h === 1 ? 1 : 0], [h === 2 ? 1 : 0]])).sum({ axis: 0 }).reshape(4, 5);
+        const want = await readRef(matmul(ai, bh));
+        expectClose(out.data.subarray((i * 3 + h) * 15, (i * 3 + h + 1) * 15), want.data, TOL);
+      }
+    }
+  });
+
+  it('errors name the shapes and what was expected', () => {
+    const f = (...shape: number[]) => tensor(new Float32Array(shape.reduce((x, y) => x * y, 1)), { shape });
+    expect(() => matmul(f(), f(3))).toThrow(/^matmul: both operands must be at least 1-D .*\(got \[\] and \[3\]\)/);
+    expect(() => matmul(f(3), f(4))).toThrow(/^matmul: inner dimensions must match for \[K\] x \[K\]: K = 3 from the first operand, 4 from the second/);
+    expect(() => matmul(f(2, 3), f(4))).toThrow(/K = 3 from the first operand, 4 from the second \(got \[2, 3\] and \[4\]\)/);
+    expect(() => matmul(f(3), f(3, 2), { transposeA: true })).toThrow(/transposeA needs an operand of rank >= 2, got the vector \[3\]/);
+    expect(() => matmul(f(2, 3, 4), f(3, 4, 5))).toThrow(/^matmul: batch dims \[2\] and \[3\] do not broadcast \(got \[2, 3, 4\] and \[3, 4, 5\]\)/);
+    expect(() => matmul(f(2, 2), f(2, 2), { transpose_b: true } as never)).toThrow(/matmul: .*transpose_b.*transposeB/);
+  });
+});
+
 const ACTIVATIONS: Activation[] = ['none', 'relu', 'sigmoid'];
 
 describe('linear (fused act(x W + b))', () => {

@@ -114,6 +114,13 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
     ...each([[[4, 3], [4, 5]], [[2, 4, 3], [4, 5]], [[2, 4, 3], [2, 4, 5]]], (a, b) => matmul(a, b, { transposeA: true }), normal, 'transposeA '),
     ...each([[[3, 4], [5, 4]], [[2, 3, 4], [5, 4]], [[2, 3, 4], [2, 5, 4]]], (a, b) => matmul(a, b, { transposeB: true }), normal, 'transposeB '),
     ...each([[[2, 4, 3], [5, 4]]], (a, b) => matmul(a, b, { transposeA: true, transposeB: true }), normal, 'both '),
+    // torch.matmul's forms: 1-D operands, N-D batches, broadcast batch dims.
+    ...each(
+      [[[5], [5]], [[3, 5], [5]], [[5], [5, 4]], [[2, 3, 5], [5]], [[5], [2, 5, 4]], [[2, 3, 4, 5], [2, 3, 5, 2]],
+        [[1, 3, 4], [5, 4, 2]], [[3, 4], [2, 4, 2]], [[2, 1, 3, 4], [3, 4, 5]], [[2, 1, 3, 4], [1, 3, 4, 2]]],
+      (a, b) => matmul(a, b), normal, 'torch form ',
+    ),
+    ...each([[[2, 1, 4, 3], [3, 5, 4]], [[1, 4, 3], [2, 5, 4]]], (a, b) => matmul(a, b, { transposeA: true, transposeB: true }), normal, 'broadcast both transposed '),
   ],
   linear: (['none', 'relu', 'sigmoid'] as const).flatMap((act) =>
     each([[[5, 7], [7, 3], [3]], [[33, 17], [17, 18], [18]]], (x, w, b) => linear(x, w, b, act), normal, `${act} `),

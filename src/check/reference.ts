@@ -3,8 +3,10 @@
 // kernels against it and the gradient check iterates REFERENCE; the table's type has one
 // entry per OpName, so a new op without a reference does not compile. Each op family's
 // reference lives in ./reference/<family>.ts, mirroring src/ops/.
+import { CONV_REF } from './reference/conv.ts';
 import { ELEMENTWISE_REF } from './reference/elementwise.ts';
 import { MATMUL_REF } from './reference/matmul.ts';
+import { POOL_REF } from './reference/pool.ts';
 import { NORM_REF } from './reference/norm.ts';
 import { DROPOUT_REF } from './reference/dropout.ts';
 import { REDUCE_REF } from './reference/reduce.ts';
@@ -21,6 +23,8 @@ export const REFERENCE: ReferenceTable = {
   ...REDUCE_REF,
   ...SHAPE_REF,
   ...MATMUL_REF,
+  ...CONV_REF,
+  ...POOL_REF,
   ...SOFTMAX_REF,
   ...NORM_REF,
   ...DROPOUT_REF,

@@ -2,9 +2,12 @@
 // Installed here rather than in tensor.ts so the storage class does not import every op.
 import { backward, type BackwardOptions } from '../autograd/backward.ts';
 import { Tensor } from '../tensor.ts';
+import { conv2d, type Conv2dOptions } from './conv.ts';
 import * as ew from './elementwise.ts';
 import { linear, type Activation } from './linear.ts';
 import { mseLoss, softmaxCrossEntropy, type MseOptions } from './loss.ts';
+import { pad, type PadOptions } from './pad.ts';
+import { adaptiveAvgPool2d, avgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from './pool.ts';
 import { matmul, type MatmulOptions } from './matmul.ts';
 import { argmax, max, mean, sum, type ReduceOptions } from './reduce.ts';
 import { alias, flatten, permute, reshape, squeeze, transpose, unsqueeze, view, type ShapeArgs } from './shape.ts';
@@ -31,6 +34,11 @@ declare module '../tensor.ts' {
     max(opts?: ReduceOptions): Tensor;
     argmax(opts?: { axis?: number; keepDims?: boolean }): Tensor;
     matmul(other: Tensor, opts?: MatmulOptions): Tensor;
+    conv2d(w: Tensor, b?: Tensor | null, opts?: Conv2dOptions): Tensor;
+    maxPool2d(opts: MaxPool2dOptions): Tensor;
+    avgPool2d(opts: AvgPool2dOptions): Tensor;
+    adaptiveAvgPool2d(outputSize: number | [number, number]): Tensor;
+    pad(pad: readonly number[], opts?: PadOptions): Tensor;
     linear(w: Tensor, b: Tensor, activation?: Activation): Tensor;
     reshape(...shape: number[] | [readonly number[]]): Tensor;
     transpose(dim0?: number, dim1?: number): Tensor;
@@ -76,6 +84,11 @@ P.mean = function (o) { return mean(this, o); };
 P.max = function (o) { return max(this, o); };
 P.argmax = function (o) { return argmax(this, o); };
 P.matmul = function (o, opts) { return matmul(this, o, opts); };
+P.conv2d = function (w, b, opts) { return conv2d(this, w, b, opts); };
+P.maxPool2d = function (opts) { return maxPool2d(this, opts); };
+P.avgPool2d = function (opts) { return avgPool2d(this, opts); };
+P.adaptiveAvgPool2d = function (size) { return adaptiveAvgPool2d(this, size); };
+P.pad = function (p, opts) { return pad(this, p, opts); };
 P.linear = function (w, b, act) { return linear(this, w, b, act); };
 P.reshape = function (...shape) {
   const s = (Array.isArray(shape[0]) ? shape[0] : shape) as number[];

@@ -5,9 +5,12 @@ import type { OpDef } from './op.ts';
 import {
   absOp, addOp, affineOp, divOp, expOp, logOp, maximumOp, mulOp, negOp, recipOp, reluOp, sigmoidOp, sqrtOp, squareOp, subOp, tanhOp,
 } from './elementwise.ts';
+import { conv2dNoBiasOp, conv2dOp } from './conv.ts';
 import { linearOp } from './linear.ts';
 import { softmaxCrossEntropyOp } from './loss.ts';
 import { matmulOp } from './matmul.ts';
+import { padOp } from './pad.ts';
+import { adaptiveAvgPool2dOp, avgPool2dOp, maxPool2dOp } from './pool.ts';
 import { batchNormOp } from './norm.ts';
 import { dropoutOp } from './dropout.ts';
 import { maxOp, meanOp, sumOp } from './reduce.ts';
@@ -37,6 +40,12 @@ export const OPS = {
   reshape: reshapeOp,
   permute: permuteOp,
   matmul: matmulOp,
+  conv2d: conv2dOp,
+  conv2dNoBias: conv2dNoBiasOp,
+  maxPool2d: maxPool2dOp,
+  avgPool2d: avgPool2dOp,
+  adaptiveAvgPool2d: adaptiveAvgPool2dOp,
+  pad: padOp,
   linear: linearOp,
   softmax: softmaxOp,
   logSoftmax: logSoftmaxOp,

@@ -1,0 +1,148 @@
+// Launchers for shaders/conv.wgsl: conv2d forward and its three gradients as im2col + the
+// matmul kernels (src/kernels/matmul.ts, which choose their own variant per adapter family).
+// The column matrix of a chunk of images is created, used by one matmul and released within
+// the same call: it never outlives the step. Chunks keep it under CHUNK_BYTES (and under the
+// device's binding limit); each chunk's matmul writes a [O, nb, L] block that to_nchw moves
+// into the NCHW output, so chunking changes no result (dw sums the chunks in order).
+import { LimitError } from '../errors.ts';
+import type { Runtime } from '../gpu/runtime.ts';
+import { empty, type Tensor } from '../tensor.ts';
+import { ParamWriter, grid1d } from './launch.ts';
+import { matmulKernel } from './matmul.ts';
+import { reduceKernel } from './reduce.ts';
+
+const WG = 256;
+/** Largest column matrix of one chunk (bytes): big enough for the matmul to run at speed. */
+const CHUNK_BYTES = 32 * 1024 * 1024;
+const BINDINGS = ['uniform', 'read', 'read', 'rw'] as const;
+
+/** A conv2d's geometry, resolved by src/ops/conv.ts (padding = the leading pad of each axis). */
+export interface ConvGeometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  O: number;
+  groups: number;
+  kH: number;
+  kW: number;
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+  OH: number;
+  OW: number;
+}
+
+type Entry = 'im2col' | 'col2im' | 'to_nchw' | 'from_nchw' | 'accumulate';
+
+function launch(rt: Runtime, entry: Entry, g: ConvGeometry, n: number, chunk: { n0: number; nb: number }, bufs: [GPUBuffer, GPUBuffer, GPUBuffer], hasBias: boolean, label: string): void {
+  const p = new ParamWriter()
+    .u32(n).u32(chunk.nb).u32(chunk.n0)
+    .u32(g.C).u32(g.H).u32(g.W).u32(g.O).u32(g.groups)
+    .u32(g.kH).u32(g.kW)
+    .u32(g.stride[0]).u32(g.stride[1])
+    .u32(g.padding[0]).u32(g.padding[1])
+    .u32(g.dilation[0]).u32(g.dilation[1])
+    .u32(g.OH).u32(g.OW)
+    .u32(hasBias ? 1 : 0).u32(0)
+    .done();
+  rt.dispatch({ shader: 'conv', entry, constants: { WG }, bindings: [...BINDINGS] }, p, bufs, grid1d(rt, n, WG), label);
+}
+
+const kg = (g: ConvGeometry) => (g.C / g.groups) * g.kH * g.kW;
+
+/** Chunks of images whose column matrix (and matmul output) stay under the byte budget. */
+function chunks(rt: Runtime, g: ConvGeometry, op: string): { n0: number; nb: number }[] {
+  const perImage = Math.max(g.groups * kg(g), g.O) * g.OH * g.OW * 4;
+  const budget = Math.min(CHUNK_BYTES, rt.limits.maxStorageBufferBindingSize);
+  if (perImage > budget) {
+    throw new LimitError(op, `one image's column matrix needs ${perImage} bytes, more than ${budget}; use a smaller input or kernel`);
+  }
+  const nb = Math.max(1, Math.min(g.N, Math.floor(budget / perImage)));
+  const out: { n0: number; nb: number }[] = [];
+  for (let n0 = 0; n0 < g.N; n0 += nb) out.push({ n0, nb: Math.min(nb, g.N - n0) });
+  return out;
+}
+
+/** cols [G, Kg, nb, L] of images n0 .. n0 + nb. */
+function im2col(x: Tensor, g: ConvGeometry, c: { n0: number; nb: number }, label: string): Tensor {
+  const rt = x.runtime;
+  const L = g.OH * g.OW;
+  const cols = empty([g.groups, kg(g), c.nb * L], 'f32', `${label}.cols`);
+  launch(rt, 'im2col', g, cols.size, c, [x.buffer(label), rt.placeholder('read'), cols.buffer(label)], false, `${label}.im2col`);
+  return cols;
+}
+
+/** y = conv2d(x, w) + b: per chunk, yt[g] = w[g] [Og, Kg] x cols[g] [Kg, nb*L], moved to NCHW. */
+export function conv2dForwardKernel(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
+  const rt = x.runtime;
+  const label = 'conv2d';
+  const L = g.OH * g.OW;
+  const Og = g.O / g.groups;
+  const K = kg(g);
+  const y = empty([g.N, g.O, g.OH, g.OW], 'f32', label);
+  for (const c of chunks(rt, g, label)) {
+    const cols = im2col(x, g, c, label);
+    const yt = matmulKernel({
+      a: w, b: cols, M: Og, N: c.nb * L, K, batch: g.groups,
+      aBatchStride: Og * K, bBatchStride: K * c.nb * L, outShape: [g.groups, Og, c.nb * L], label: `${label}.matmul`,
+    });
+    cols.dispose();
+    launch(rt, 'to_nchw', g, c.nb * g.O * L, c, [yt.buffer(label), b ? b.buffer(label) : rt.placeholder('read'), y.buffer(label)], b !== null, `${label}.forward`);
+    yt.dispose();
+  }
+  return y;
+}
+
+export interface ConvGrads {
+  dx: Tensor | null;
+  dw: Tensor | null;
+  db: Tensor | null;
+}
+
+/**
+ * The three gradients of conv2d given dy [N, O, OH, OW]:
+ *   dw[g] = sum over chunks of gt[g] [Og, nb*L] x cols[g]^T   (cols recomputed from x)
+ *   dcols[g] = w[g]^T [Kg, Og] x gt[g], then col2im (a gather) into dx
+ *   db[o] = sum_{n, l} dy[n, o, l]
+ */
+export function conv2dBackwardKernel(dy: Tensor, x: Tensor, w: Tensor, g: ConvGeometry, want: { dx: boolean; dw: boolean; db: boolean }): ConvGrads {
+  const rt = dy.runtime;
+  const label = 'conv2d.backward';
+  const L = g.OH * g.OW;
+  const Og = g.O / g.groups;
+  const K = kg(g);
+  const dx = want.dx ? empty(x.shape, 'f32', 'conv2d.dx') : null;
+  let dw: Tensor | null = null;
+  if (want.dx || want.dw) {
+    for (const c of chunks(rt, g, label)) {
+      const gt = empty([g.O, c.nb * L], 'f32', `${label}.gt`);
+      launch(rt, 'from_nchw', g, gt.size, c, [dy.buffer(label), rt.placeholder('read'), gt.buffer(label)], false, `${label}.gt`);
+      if (want.dw) {
+        const cols = im2col(x, g, c, label);
+        const part = matmulKernel({
+          a: gt, b: cols, M: Og, N: K, K: c.nb * L, batch: g.groups, transB: true,
+          aBatchStride: Og * c.nb * L, bBatchStride: K * c.nb * L, outShape: w.shape, label: 'conv2d.dw',
+        });
+        cols.dispose();
+        if (dw === null) {
+          dw = part;
+        } else {
+          launch(rt, 'accumulate', g, dw.size, c, [part.buffer(label), rt.placeholder('read'), dw.buffer(label)], false, 'conv2d.dw.accumulate');
+          part.dispose();
+        }
+      }
+      if (dx) {
+        const dcols = matmulKernel({
+          a: w, b: gt, M: K, N: c.nb * L, K: Og, batch: g.groups, transA: true,
+          aBatchStride: Og * K, bBatchStride: Og * c.nb * L, outShape: [g.groups, K, c.nb * L], label: 'conv2d.dcols',
+        });
+        launch(rt, 'col2im', g, c.nb * g.C * g.H * g.W, c, [dcols.buffer(label), rt.placeholder('read'), dx.buffer(label)], false, 'conv2d.dx');
+        dcols.dispose();
+      }
+      gt.dispose();
+    }
+  }
+  const db = want.db ? reduceKernel('sum', dy, [0, 2, 3]) : null;
+  return { dx, dw, db };
+}
