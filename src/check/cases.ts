@@ -8,6 +8,9 @@ import { linear } from '../ops/linear.ts';
 import { softmaxCrossEntropy, mseLoss } from '../ops/loss.ts';
 import { div, relu, sigmoid, tanh } from '../ops/elementwise.ts';
 import { matmul } from '../ops/matmul.ts';
+import { conv2d } from '../ops/conv.ts';
+import { pad } from '../ops/pad.ts';
+import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../ops/pool.ts';
 import { batchNorm } from '../ops/norm.ts';
 import { dropout } from '../ops/dropout.ts';
 import { batchNorm } from '../ops/norm.ts';
@@ -180,6 +183,34 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
     const r = seeded();
     const c = shape[1];
     return {
+  conv2d: [
+    ...each([[[2, 3, 6, 5], [4, 3, 3, 3], [4]]], (x, w, b) => conv2d(x, w, b), normal, 'plain '),
+    ...each([[[1, 2, 7, 7], [3, 2, 3, 2], [3]]], (x, w, b) => conv2d(x, w, b, { stride: 2, padding: [1, 2] }), normal, 'stride 2 pad [1,2] '),
+    ...each([[[2, 4, 6, 6], [6, 2, 2, 3], [6]]], (x, w, b) => conv2d(x, w, b, { groups: 2, dilation: [2, 1] }), normal, 'groups 2 dilation [2,1] '),
+    ...each([[[1, 3, 5, 5], [3, 1, 3, 3], [3]]], (x, w, b) => conv2d(x, w, b, { groups: 3, padding: 'same' }), normal, 'depthwise same '),
+  ],
+  conv2dNoBias: [
+    ...each([[[2, 2, 5, 4], [3, 2, 2, 2]]], (x, w) => conv2d(x, w), normal, 'plain '),
+    ...each([[[1, 2, 6, 6], [2, 2, 4, 4]]], (x, w) => conv2d(x, w, null, { padding: 'same', dilation: 1 }), normal, "even kernel 'same' "),
+  ],
+  maxPool2d: [
+    ...each([[[2, 3, 6, 6]]], (x) => maxPool2d(x, { kernelSize: 2 }), normal, 'k 2 '),
+    ...each([[[1, 2, 7, 5]]], (x) => maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }), normal, 'k 3 s 2 p 1 ceil '),
+    ...each([[[2, 7, 7]]], (x) => maxPool2d(x, { kernelSize: [2, 3], stride: 1, dilation: 2 }), normal, 'unbatched dilation 2 '),
+  ],
+  avgPool2d: [
+    ...each([[[2, 3, 6, 6]]], (x) => avgPool2d(x, { kernelSize: 2 }), normal, 'k 2 '),
+    ...each([[[1, 2, 7, 5]]], (x) => avgPool2d(x, { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }), normal, 'k 3 s 2 p 1 ceil '),
+    ...each([[[1, 2, 5, 6]]], (x) => avgPool2d(x, { kernelSize: [3, 2], stride: [1, 2], padding: [1, 1], countIncludePad: false }), normal, 'exclude pad '),
+  ],
+  adaptiveAvgPool2d: [
+    ...each([[[2, 3, 5, 4]]], (x) => adaptiveAvgPool2d(x, 1), normal, 'global '),
+    ...each([[[1, 2, 7, 5]]], (x) => adaptiveAvgPool2d(x, [3, 2]), normal, '[3,2] '),
+  ],
+  pad: [
+    ...each([[[2, 3, 4]]], (x) => pad(x, [1, 2]), normal, '[1,2] '),
+    ...each([[[2, 3, 4, 5]]], (x) => pad(x, [0, 1, 2, -1], { value: 0.5 }), normal, 'crop and value '),
+  ],
       name: `${mode} [${shape.join(',')}]`,
       inputs: () => [r.n(0, [...shape]), pos([c], r.seed + 1), r.n(2, [c]), r.n(3, [c]), pos([c], r.seed + 4)],
       fn: (x: Tensor, w: Tensor, b: Tensor, rm: Tensor, rv: Tensor) => batchNorm(x, rm, rv, affine ? w : null, affine ? b : null, opts),
