@@ -3,14 +3,14 @@ import './ops/methods.ts';
 
 export { init, flush, sync, noGrad, isGradEnabled, adapterInfo, autotuneIdle, autotuneResults } from './context.ts';
 export type { AdapterSummary, InitOptions } from './gpu/device.ts';
-export { Tensor, tensor, zeros, ones, full, empty, type DType, type TensorOptions } from './tensor.ts';
-export { randn, rand, randint, Rng, type RandomOptions } from './random.ts';
+export { Tensor, tensor, zeros, ones, full, empty, type DType, type TensorOptions, type TensorDataOptions } from './tensor.ts';
+export { randn, rand, randint, Rng, manualSeed, initialSeed, DEFAULT_SEED, type RandomOptions, type RandnOptions, type RandOptions } from './random.ts';
 export { tidy, keep, memory, releasePool, liveTensors, type MemoryInfo } from './memory.ts';
 export { backward, type BackwardOptions } from './autograd/backward.ts';
 export {
   add, sub, mul, div, maximum, neg, exp, log, sqrt, square, tanh, relu, sigmoid, abs, type Operand,
 } from './ops/elementwise.ts';
-export { sum, mean, max, argmax, type ReduceOptions } from './ops/reduce.ts';
+export { sum, mean, max, argmax, type ReduceOptions, type ArgmaxOptions, type ReduceArgs, type ArgmaxArgs, type AxisArg } from './ops/reduce.ts';
 export { matmul, type MatmulOptions } from './ops/matmul.ts';
 export { conv2d, type Conv2dOptions } from './ops/conv.ts';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './ops/pool.ts';

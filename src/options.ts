@@ -25,7 +25,7 @@
  * - an unknown key: the message lists the valid keys and suggests the camelCase name for a
  *   snake_case one (`requires_grad` -> "did you mean 'requiresGrad'?"), or a near miss;
  * - a value of the wrong type or range: an `ArgumentTypeError` (a ValueError) naming the
- *   option, what was expected and what was given;
+ *   option, what was expected and what was given (an unknown dtype name is a DTypeError);
  * - the same option under two names (`{ axis: 0, dim: 1 }`);
  * - anything that is not a plain object (a number, an array, a Tensor) where an options object
  *   was expected. A function that also accepts a call form (`x.sum(1)`) must recognise that form
@@ -34,11 +34,11 @@
  *
  * `parseArg(op, name, value, spec)` checks one positional argument with the same specs.
  */
-import { ArgumentTypeError, ValueError } from './errors.ts';
+import { ArgumentTypeError, DTypeError, ValueError } from './errors.ts';
 import type { DType } from './tensor.ts';
 
 /** One declared option: what it accepts, its default, and the other names it may be given under. */
-export interface OptionSpec<T = unknown, HasDefault extends boolean = boolean> {
+export interface OptionSpec<T = unknown, HasDefault extends boolean = boolean, Input = T, Alias extends string = string> {
   /** Human-readable description of the accepted values, used in error messages ("a number >= 0"). */
   readonly expected: string;
   readonly accepts: (v: unknown) => boolean;
@@ -46,24 +46,29 @@ export interface OptionSpec<T = unknown, HasDefault extends boolean = boolean> {
   readonly normalize?: (v: unknown) => T;
   readonly default: T | undefined;
   readonly hasDefault: HasDefault;
+  /** The error a refused value raises (default ArgumentTypeError; a bad dtype is a DTypeError). */
+  readonly error?: new (op: string, detail: string) => Error;
   /** Other accepted names (PyTorch's or TF.js's spelling, e.g. 'dim' for 'axis'). */
-  readonly aliases: readonly string[];
-  /** Type-only marker carrying the value type. */
+  readonly aliases: readonly Alias[];
+  /** Type-only markers: the validated value type and what callers may write (e.g. 'float32'). */
   readonly __type?: T;
+  readonly __input?: Input;
 }
 
-export type OptionsSpec = Record<string, OptionSpec>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Input type
+export type OptionsSpec = Record<string, OptionSpec<unknown, boolean, any, string>>;
 
-type ValueOf<O> = O extends OptionSpec<infer T, boolean> ? T : never;
+type ValueOf<O> = O extends OptionSpec<infer T, boolean, unknown> ? T : never;
+type InputOf<O> = O extends { __input?: infer I } ? I : never;
 
 /** The validated result: options with a default are always present. */
 export type ParsedOptions<S extends OptionsSpec> = {
-  [K in keyof S]: S[K] extends OptionSpec<infer T, true> ? T : ValueOf<S[K]> | undefined;
+  [K in keyof S]: S[K] extends OptionSpec<infer T, true, unknown> ? T : ValueOf<S[K]> | undefined;
 };
 
 /** The user-facing options type of a spec (every option optional, aliases included as keys). */
-export type OptionsOf<S extends OptionsSpec> = { [K in keyof S]?: ValueOf<S[K]> } & {
-  [K in keyof S as S[K] extends { aliases: readonly (infer A extends string)[] } ? A : never]?: ValueOf<S[K]>;
+export type OptionsOf<S extends OptionsSpec> = { [K in keyof S]?: InputOf<S[K]> } & {
+  [K in keyof S as S[K] extends OptionSpec<unknown, boolean, unknown, infer A> ? A : never]?: InputOf<S[K]>;
 };
 
 /** Common settings of every option builder. */
@@ -72,23 +77,30 @@ export interface OptionConfig<T> {
   aliases?: readonly string[];
 }
 
-type Made<T, C> = OptionSpec<T, C extends { default: unknown } ? true : false>;
+type Made<T, C, I = T> = OptionSpec<
+  T,
+  C extends { default: unknown } ? true : false,
+  I,
+  C extends { aliases: readonly (infer A extends string)[] } ? A : never
+>;
 
-function make<T, C extends OptionConfig<T>>(
+function make<T, C extends OptionConfig<T>, I = T>(
   expected: string,
   accepts: (v: unknown) => boolean,
   cfg: C | undefined,
   normalize?: (v: unknown) => T,
-): Made<T, C> {
+  error?: new (op: string, detail: string) => Error,
+): Made<T, C, I> {
   const hasDefault = cfg !== undefined && 'default' in cfg && cfg.default !== undefined;
   return {
     expected,
     accepts,
     normalize,
+    error,
     default: cfg?.default,
     hasDefault,
     aliases: cfg?.aliases ?? [],
-  } as Made<T, C>;
+  } as Made<T, C, I>;
 }
 
 const isInt = (v: unknown): v is number => Number.isInteger(v);
@@ -103,7 +115,7 @@ export interface NumberConfig extends OptionConfig<number> {
   infinite?: boolean;
 }
 
-function numberSpec<C extends NumberConfig>(cfg?: C): Made<number, C> {
+function numberSpec<const C extends NumberConfig>(cfg?: C): Made<number, C> {
   const parts = [cfg?.integer ? 'an integer' : cfg?.infinite ? 'a number' : 'a finite number'];
   if (cfg?.greaterThan !== undefined) parts.push(`> ${cfg.greaterThan}`);
   if (cfg?.min !== undefined) parts.push(`>= ${cfg.min}`);
@@ -124,44 +136,45 @@ export const DTYPE_ALIASES: Readonly<Record<string, DType>> = { f32: 'f32', i32:
 
 /** Builders for option specs. Each takes `{ default?, aliases? }` plus its own settings. */
 export const option = {
-  boolean: <C extends OptionConfig<boolean> = Record<never, never>>(cfg?: C) =>
+  boolean: <const C extends OptionConfig<boolean> = Record<never, never>>(cfg?: C) =>
     make<boolean, C>('a boolean', (v) => typeof v === 'boolean', cfg),
   number: numberSpec,
-  integer: <C extends NumberConfig = Record<never, never>>(cfg?: C) => numberSpec({ ...cfg, integer: true } as C),
-  string: <C extends OptionConfig<string> = Record<never, never>>(cfg?: C) =>
+  integer: <const C extends NumberConfig = Record<never, never>>(cfg?: C) => numberSpec({ ...cfg, integer: true } as C),
+  string: <const C extends OptionConfig<string> = Record<never, never>>(cfg?: C) =>
     make<string, C>('a string', (v) => typeof v === 'string', cfg),
   /** One of a fixed set of strings (e.g. reduction: 'mean' | 'sum' | 'none'). */
-  oneOf: <const V extends readonly string[], C extends OptionConfig<V[number]> = Record<never, never>>(values: V, cfg?: C) =>
+  oneOf: <const V extends readonly string[], const C extends OptionConfig<V[number]> = Record<never, never>>(values: V, cfg?: C) =>
     make<V[number], C>(`one of ${values.map((v) => `'${v}'`).join(', ')}`, (v) => values.includes(v as string), cfg),
   /** A tensor dtype: 'f32' | 'i32', also spelled 'float32' | 'int32' (normalised to 'f32' | 'i32'). */
-  dtype: <C extends OptionConfig<DType> = Record<never, never>>(cfg?: C) =>
-    make<DType, C>(
+  dtype: <const C extends OptionConfig<DType> = Record<never, never>>(cfg?: C) =>
+    make<DType, C, DType | 'float32' | 'int32'>(
       "a dtype: 'f32' (or 'float32') or 'i32' (or 'int32')",
       (v) => typeof v === 'string' && Object.hasOwn(DTYPE_ALIASES, v),
       cfg,
       (v) => DTYPE_ALIASES[v as string],
+      DTypeError,
     ),
   /** One axis (an integer; negative counts from the end). */
-  axis: <C extends OptionConfig<number> = Record<never, never>>(cfg?: C) => make<number, C>('an integer axis', isInt, cfg),
+  axis: <const C extends OptionConfig<number> = Record<never, never>>(cfg?: C) => make<number, C>('an integer axis', isInt, cfg),
   /** An axis or a list of axes. */
-  axes: <C extends OptionConfig<number | number[]> = Record<never, never>>(cfg?: C) =>
-    make<number | number[], C>(
+  axes: <const C extends OptionConfig<number | number[]> = Record<never, never>>(cfg?: C) =>
+    make<number | number[], C, number | readonly number[]>(
       'an integer axis or an array of integer axes',
       (v) => isInt(v) || (Array.isArray(v) && v.every(isInt)),
       cfg,
       (v) => (Array.isArray(v) ? [...v] : (v as number)),
     ),
   /** A shape: an array of non-negative integers. */
-  shape: <C extends OptionConfig<readonly number[]> = Record<never, never>>(cfg?: C) =>
+  shape: <const C extends OptionConfig<readonly number[]> = Record<never, never>>(cfg?: C) =>
     make<readonly number[], C>(
       'a shape (an array of non-negative integers)',
       (v) => Array.isArray(v) && v.every((d) => isInt(d) && d >= 0),
       cfg,
     ),
-  function: <F extends (...args: never[]) => unknown, C extends OptionConfig<F> = Record<never, never>>(cfg?: C) =>
+  function: <F extends (...args: never[]) => unknown, const C extends OptionConfig<F> = Record<never, never>>(cfg?: C) =>
     make<F, C>('a function', (v) => typeof v === 'function', cfg),
   /** Anything else: `expected` describes it, `accepts` decides. */
-  custom: <T, C extends OptionConfig<T> = Record<never, never>>(expected: string, accepts: (v: unknown) => boolean, cfg?: C) =>
+  custom: <T, const C extends OptionConfig<T> = Record<never, never>>(expected: string, accepts: (v: unknown) => boolean, cfg?: C) =>
     make<T, C>(expected, accepts, cfg),
 };
 
@@ -215,7 +228,7 @@ function suggest(key: string, names: string[]): string | undefined {
   return (
     names.find((n) => n === camel) ??
     names.find((n) => n.toLowerCase() === lower) ??
-    names.find((n) => key.length >= 4 && editDistance(key.toLowerCase(), n.toLowerCase()) <= 2)
+    names.find((n) => key.length >= 3 && editDistance(key.toLowerCase(), n.toLowerCase()) <= (key.length < 5 ? 1 : 2))
   );
 }
 
@@ -225,8 +238,8 @@ export function describeKeys(spec: OptionsSpec): string {
   return keys.length ? keys.join(', ') : '(none)';
 }
 
-function checkValue<T>(op: string, name: string, v: unknown, s: OptionSpec<T>, what: string): T {
-  if (!s.accepts(v)) throw new ArgumentTypeError(op, `${what} '${name}' must be ${s.expected}, got ${describeValue(v)}`);
+function checkValue<T>(op: string, name: string, v: unknown, s: OptionSpec<T, boolean, unknown, string>, what: string): T {
+  if (!s.accepts(v)) throw new (s.error ?? ArgumentTypeError)(op, `${what} '${name}' must be ${s.expected}, got ${describeValue(v)}`);
   return s.normalize ? s.normalize(v) : (v as T);
 }
 
@@ -264,7 +277,7 @@ export function parseOptions<S extends OptionsSpec>(op: string, given: unknown, 
 }
 
 /** Validate one positional argument with an option spec (its default applies when undefined). */
-export function parseArg<T, D extends boolean>(op: string, name: string, value: unknown, spec: OptionSpec<T, D>): D extends true ? T : T | undefined {
+export function parseArg<T, D extends boolean>(op: string, name: string, value: unknown, spec: OptionSpec<T, D, unknown, string>): D extends true ? T : T | undefined {
   if (value === undefined) return spec.default as D extends true ? T : T | undefined;
-  return checkValue(op, name, value, spec, 'argument');
+  return checkValue<T>(op, name, value, spec as OptionSpec<T>, 'argument') as D extends true ? T : T | undefined;
 }

@@ -1,9 +1,11 @@
 // Seeded random tensors. Values are generated on the host with a fixed algorithm
 // (SplitMix32 seeding a xoshiro128** stream, Box-Muller for normals), so a seed gives the
-// same numbers on every machine, adapter and run.
-import { ValueError } from './errors.ts';
+// same numbers on every machine, adapter and run. A global generator (manualSeed, as
+// torch.manual_seed) serves every random creation that is not given its own { seed }.
+import { ArgumentTypeError, DTypeError, ValueError } from './errors.ts';
+import { describeValue, option, type OptionsOf } from './options.ts';
 import { checkShape, sizeOf, type Shape } from './shape.ts';
-import { tensor, type Tensor, type TensorOptions } from './tensor.ts';
+import { parseCreateOptions, tensor, type Tensor, type TensorOptions } from './tensor.ts';
 
 export class Rng {
   private s = new Uint32Array(4);
@@ -59,48 +61,98 @@ export class Rng {
 
 const rotl = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
 
-export interface RandomOptions extends TensorOptions {
-  /** Required: the same seed gives the same values everywhere. */
-  seed: number;
+// ------------------------------------------------------------------ the global generator
+
+/**
+ * The seed the global generator starts from. Like torch's default generator it is fixed, so a
+ * program that never calls manualSeed() still gives the same numbers on every run.
+ */
+export const DEFAULT_SEED = 0x5eed;
+
+let generator = new Rng(DEFAULT_SEED);
+let initial = DEFAULT_SEED;
+
+/**
+ * Seed the global generator (as `torch.manual_seed`): every random creation without an
+ * explicit `{ seed }` (randn, rand, randint, nn.Linear's initial weights, ...) draws from it,
+ * so after `manualSeed(n)` the same program gives the same values. An explicit `{ seed }`
+ * always wins and does not advance the global generator.
+ */
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed)) throw new ArgumentTypeError('manualSeed', `seed must be an integer, got ${describeValue(seed)}`);
+  generator = new Rng(seed);
+  initial = seed;
 }
 
-function seedOf(op: string, opts: RandomOptions | undefined): number {
-  if (!opts || typeof opts.seed !== 'number') {
-    throw new ValueError(op, 'an explicit { seed } is required so results are reproducible');
-  }
-  return opts.seed;
+/** The seed last given to manualSeed() (DEFAULT_SEED before any call), as `torch.initial_seed`. */
+export function initialSeed(): number {
+  return initial;
 }
 
-/** Normal(mean, std) values. */
-export function randn(shape: Shape, opts: RandomOptions & { mean?: number; std?: number }): Tensor {
-  const rng = new Rng(seedOf('randn', opts));
+/** The global generator itself (for code that draws host-side random numbers). */
+export function globalGenerator(): Rng {
+  return generator;
+}
+
+/** A fresh seed (a non-negative integer below 2^53) drawn from the global generator. */
+export function drawSeed(): number {
+  return generator.nextU32() + (generator.nextU32() & 0x1fffff) * 2 ** 32;
+}
+
+/** `{ seed }` -> its own generator; no seed -> the global one. */
+export function generatorFor(seed: number | undefined): Rng {
+  return seed === undefined ? generator : new Rng(seed);
+}
+
+// ------------------------------------------------------------------ random tensors
+
+/** The seed of one random creation: its own stream, leaving the global generator untouched. */
+const SEED = { seed: option.integer() };
+const RANDN_OPTIONS = { ...SEED, mean: option.number({ default: 0 }), std: option.number({ default: 1, min: 0 }) };
+const RAND_OPTIONS = { ...SEED, low: option.number({ default: 0 }), high: option.number({ default: 1 }) };
+
+/** `{ seed?, dtype?, requiresGrad?, label? }`: without a seed the global generator (manualSeed) is used. */
+export type RandomOptions = TensorOptions & OptionsOf<typeof SEED>;
+export type RandnOptions = TensorOptions & OptionsOf<typeof RANDN_OPTIONS>;
+export type RandOptions = TensorOptions & OptionsOf<typeof RAND_OPTIONS>;
+
+function floatOnly(op: string, dtype: string | undefined): void {
+  if (dtype !== undefined && dtype !== 'f32') throw new DTypeError(op, `${op} makes f32 tensors, got dtype '${dtype}' (use randint for integers)`);
+}
+
+/** Normal(mean, std) values: `randn(shape, { seed?, mean?, std?, requiresGrad?, label? })`. */
+export function randn(shape: Shape, opts?: RandnOptions): Tensor {
+  const o = parseCreateOptions('randn', opts, RANDN_OPTIONS);
+  floatOnly('randn', o.dtype);
+  const rng = generatorFor(o.seed);
   const n = sizeOf(checkShape('randn', shape));
   const host = new Float32Array(n);
-  const mean = opts.mean ?? 0;
-  const std = opts.std ?? 1;
-  for (let i = 0; i < n; i++) host[i] = mean + std * rng.normal();
-  return tensor(host, { ...opts, dtype: 'f32', shape });
+  for (let i = 0; i < n; i++) host[i] = o.mean + o.std * rng.normal();
+  return tensor(host, { requiresGrad: o.requiresGrad, label: o.label, shape });
 }
 
-/** Uniform values in [low, high). */
-export function rand(shape: Shape, opts: RandomOptions & { low?: number; high?: number }): Tensor {
-  const rng = new Rng(seedOf('rand', opts));
+/** Uniform values in [low, high): `rand(shape, { seed?, low?, high?, requiresGrad?, label? })`. */
+export function rand(shape: Shape, opts?: RandOptions): Tensor {
+  const o = parseCreateOptions('rand', opts, RAND_OPTIONS);
+  floatOnly('rand', o.dtype);
+  if (!(o.high > o.low)) throw new ValueError('rand', `expected low < high, got low ${o.low}, high ${o.high}`);
+  const rng = generatorFor(o.seed);
   const n = sizeOf(checkShape('rand', shape));
-  const low = opts.low ?? 0;
-  const high = opts.high ?? 1;
   const host = new Float32Array(n);
-  for (let i = 0; i < n; i++) host[i] = low + (high - low) * rng.next();
-  return tensor(host, { ...opts, dtype: 'f32', shape });
+  for (let i = 0; i < n; i++) host[i] = o.low + (o.high - o.low) * rng.next();
+  return tensor(host, { requiresGrad: o.requiresGrad, label: o.label, shape });
 }
 
-/** Uniform integers in [low, high) as an i32 tensor (e.g. random class labels). */
-export function randint(shape: Shape, low: number, high: number, opts: RandomOptions): Tensor {
+/** Uniform integers in [low, high), i32 by default (e.g. random class labels); `{ dtype: 'f32' }` too. */
+export function randint(shape: Shape, low: number, high: number, opts?: RandomOptions): Tensor {
   if (!(Number.isInteger(low) && Number.isInteger(high) && high > low)) {
-    throw new ValueError('randint', `expected integers low < high, got ${low}, ${high}`);
+    throw new ValueError('randint', `expected integers low < high, got ${describeValue(low)}, ${describeValue(high)}`);
   }
-  const rng = new Rng(seedOf('randint', opts));
+  const o = parseCreateOptions('randint', opts, SEED);
+  const rng = generatorFor(o.seed);
   const n = sizeOf(checkShape('randint', shape));
   const host = new Int32Array(n);
   for (let i = 0; i < n; i++) host[i] = low + rng.int(high - low);
-  return tensor(host, { ...opts, dtype: 'i32', shape });
+  if (o.dtype === 'f32') return tensor(Float32Array.from(host), { requiresGrad: o.requiresGrad, label: o.label, shape });
+  return tensor(host, { dtype: 'i32', label: o.label, shape });
 }

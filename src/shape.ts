@@ -91,7 +91,12 @@ export function broadcastAxes(from: Shape, to: Shape): number[] {
 
 export type NestedArray = number | boolean | NestedArray[];
 
-/** Shape of a (rectangular) nested array; throws on ragged input. */
+const at = (path: number[]) => path.map((i) => `[${i}]`).join('') || 'the top level';
+
+/**
+ * Shape of a (rectangular) nested array of numbers or booleans. A ragged array is refused
+ * naming the first element that differs from element [0], its length and the expected one.
+ */
 export function inferShape(op: string, data: NestedArray): number[] {
   const shape: number[] = [];
   let cur: NestedArray = data;
@@ -100,15 +105,29 @@ export function inferShape(op: string, data: NestedArray): number[] {
     if (cur.length === 0) break;
     cur = cur[0];
   }
+  const path: number[] = [];
   const check = (v: NestedArray, depth: number): void => {
     if (depth === shape.length) {
-      if (Array.isArray(v)) throw new ShapeError(op, [shape], 'nested array is ragged (deeper than its first element)');
+      if (Array.isArray(v)) {
+        throw new ValueError(op, `nested array is ragged: element ${at(path)} is an array of length ${v.length}, expected a number (like element ${at(path.map(() => 0))})`);
+      }
+      if (typeof v !== 'number' && typeof v !== 'boolean') {
+        throw new ValueError(op, `element ${at(path)} of the nested array is ${v === null ? 'null' : typeof v}, expected a number`);
+      }
       return;
     }
-    if (!Array.isArray(v) || v.length !== shape[depth]) {
-      throw new ShapeError(op, [shape], `nested array is ragged at depth ${depth}: expected length ${shape[depth]}`);
+    if (!Array.isArray(v)) {
+      throw new ValueError(op, `nested array is ragged: element ${at(path)} is a ${typeof v}, expected an array of length ${shape[depth]}`);
     }
-    for (const x of v) check(x, depth + 1);
+    if (v.length !== shape[depth]) {
+      const first = at([...path.map(() => 0), 0].slice(0, depth));
+      throw new ShapeError(op, [[shape[depth]], [v.length]], `nested array is ragged: element ${at(path)} has length ${v.length}, expected ${shape[depth]} (the length of element ${first})`);
+    }
+    v.forEach((x, i) => {
+      path.push(i);
+      check(x, depth + 1);
+      path.pop();
+    });
   };
   check(data, 0);
   return shape;

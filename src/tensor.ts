@@ -1,10 +1,11 @@
 // Tensor: a shape, a dtype and a reference-counted GPU buffer. Methods that compute
 // (add, matmul, ...) are installed from src/ops/methods.ts so this file stays about storage.
 import { runtime } from './context.ts';
-import { DTypeError, DisposedTensorError, LimitError, ShapeError, ValueError, fmtShape } from './errors.ts';
+import { ArgumentTypeError, DTypeError, DisposedTensorError, LimitError, ShapeError, ValueError, fmtShape } from './errors.ts';
 import type { Runtime } from './gpu/runtime.ts';
 import { trackTensor, untrackTensor } from './memory.ts';
 import { checkShape, flatten, inferShape, sizeOf, unflatten, type NestedArray, type Shape } from './shape.ts';
+import { option, parseArg, parseOptions, type OptionsOf, type OptionsSpec } from './options.ts';
 import type { GraphNode } from './autograd/graph.ts';
 
 export type DType = 'f32' | 'i32';
@@ -35,10 +36,32 @@ const finalizer = new FinalizationRegistry<Storage>((s) => s.release());
 
 let nextId = 1;
 
-export interface TensorOptions {
-  dtype?: DType;
-  requiresGrad?: boolean;
-  label?: string;
+const CREATE_OPTIONS = {
+  /** 'f32' (default) or 'i32'; 'float32' and 'int32' are accepted too. */
+  dtype: option.dtype(),
+  /** Record operations on this tensor for autograd (f32 only). PyTorch: requires_grad. */
+  requiresGrad: option.boolean({ default: false }),
+  /** A name shown in errors and memory reports. */
+  label: option.string(),
+};
+const TENSOR_OPTIONS = {
+  ...CREATE_OPTIONS,
+  /** The shape of flat data (a typed array or flat number array), or a reshape of nested data. */
+  shape: option.shape(),
+};
+
+/** Options of tensor creation (zeros, ones, full, empty, randn, ...): `{ dtype, requiresGrad, label }`. */
+export type TensorOptions = OptionsOf<typeof CREATE_OPTIONS>;
+/** Options of `tensor(data, opts)`: TensorOptions plus `shape`. */
+export type TensorDataOptions = OptionsOf<typeof TENSOR_OPTIONS>;
+
+/** Validate creation options (shared with randn/rand/randint, which add their own keys). */
+export function parseCreateOptions<S extends OptionsSpec>(op: string, given: unknown, extra: S) {
+  const o = parseOptions(op, given, { ...CREATE_OPTIONS, ...extra });
+  if (o.requiresGrad && o.dtype === 'i32') {
+    throw new DTypeError(op, 'only f32 tensors can require gradients (an i32 tensor holds indices or labels)');
+  }
+  return o;
 }
 
 export class Tensor {
@@ -184,58 +207,92 @@ export class Tensor {
   }
 }
 
+// webgrad's own modules, wherever they run from: the repository (src/*.ts), the package's
+// dist/*.js (installed under node_modules/webgrad/), the one-file browser build
+// (webgrad.browser.js, from a CDN or copied next to a page) and Vite's dev-server copy of it
+// (node_modules/.vite/deps/webgrad.js). (An app bundle that inlines webgrad into its own chunk
+// has no file boundary left to tell the two apart; there the first frame outside this file wins.)
+const OWN_MODULES = 'tensor|memory|random|context|capture|recovery|shape|ops|kernels|autograd|gpu|nn|optim|train|data|check|platform';
+const OWN_FRAME = new RegExp(
+  `[\\\\/](?:src|dist)[\\\\/](?:${OWN_MODULES})[\\\\/.]|[\\\\/]webgrad\\.browser(?:\\.min)?\\.js|[\\\\/]\\.vite[\\\\/]deps[\\\\/]webgrad\\.js`,
+);
+
+/** True for a stack frame inside webgrad itself (exported for the leak-report tests). */
+export function isOwnFrame(frame: string): boolean {
+  return OWN_FRAME.test(frame);
+}
+
 /** The first stack frame outside webgrad's own sources. */
 function callSite(): string {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 40; // webgrad's own frames alone can exceed the default of 10
   const lines = (new Error().stack ?? '').split('\n').slice(2);
   Error.stackTraceLimit = limit;
-  const own = /[\\/]src[\\/](tensor|memory|random|context|ops|kernels|autograd|gpu|nn|optim)[\\/.]/;
-  const frame = lines.find((l) => !own.test(l)) ?? lines[0] ?? '';
+  const frame = lines.find((l) => !isOwnFrame(l)) ?? lines[0] ?? '';
   return frame.trim().replace(/^at /, '');
 }
 
 // ----------------------------------------------------------------------------- creation
 
-/** Allocate an uninitialised tensor (kernels write every element). */
-export function empty(shape: Shape, dtype: DType = 'f32', label = 'tensor'): Tensor {
+/**
+ * Allocate an uninitialised tensor (its values are whatever the pooled buffer held, as
+ * torch.empty). `empty(shape, { dtype, requiresGrad, label })`; webgrad's kernels also call
+ * it as `empty(shape, dtype, label)`.
+ */
+export function empty(shape: Shape, dtypeOrOpts: DType | 'float32' | 'int32' | TensorOptions = 'f32', label?: string): Tensor {
+  const o = typeof dtypeOrOpts === 'string'
+    ? { dtype: parseArg('empty', 'dtype', dtypeOrOpts, option.dtype()), requiresGrad: false, label: parseArg('empty', 'label', label, option.string()) }
+    : parseCreateOptions('empty', dtypeOrOpts, {});
+  if (typeof dtypeOrOpts !== 'string' && label !== undefined) throw new ValueError('empty', 'give the label in the options object, not as a third argument');
+  const name = o.label ?? 'tensor';
   const rt = runtime();
-  checkShape(label, shape);
+  checkShape(name, shape);
   const bytes = sizeOf(shape) * 4;
   const maxBinding = rt.limits.maxStorageBufferBindingSize;
   if (bytes > maxBinding) {
     throw new LimitError(
-      label,
+      name,
       `a tensor of shape ${fmtShape(shape)} needs ${bytes} bytes, more than this device can bind to a kernel ` +
         `(maxStorageBufferBindingSize = ${maxBinding} bytes); split it into smaller tensors`,
     );
   }
-  const buf = rt.pool.acquire(Math.max(bytes, 4), `webgrad:${label}`);
-  return new Tensor(new Storage(rt, buf, bytes), shape, dtype, { label });
+  const buf = rt.pool.acquire(Math.max(bytes, 4), `webgrad:${name}`);
+  const t = new Tensor(new Storage(rt, buf, bytes), shape, o.dtype ?? 'f32', { label: name });
+  t.requiresGrad = o.requiresGrad;
+  return t;
 }
 
 type Data = NestedArray | Float32Array | Int32Array | Uint8Array | number[];
 
-/** Create a tensor from nested arrays, or from a flat (typed) array plus `shape`. */
-export function tensor(data: Data, opts: TensorOptions & { shape?: Shape } = {}): Tensor {
+/**
+ * Create a tensor from nested arrays, or from a flat (typed) array plus `shape`.
+ * Options: `{ dtype, requiresGrad, label, shape }` (dtype 'f32' | 'i32', also 'float32' | 'int32').
+ */
+export function tensor(data: Data, opts?: TensorDataOptions): Tensor {
+  const o = parseCreateOptions('tensor', opts, { shape: TENSOR_OPTIONS.shape });
   let values: ArrayLike<number>;
   let shape: number[];
   if (ArrayBuffer.isView(data)) {
     values = data as ArrayLike<number>;
-    shape = opts.shape ? checkShape('tensor', opts.shape) : [values.length];
-  } else if (opts.shape && Array.isArray(data) && data.every((x) => typeof x === 'number')) {
+    shape = o.shape ? checkShape('tensor', o.shape) : [values.length];
+  } else if (o.shape && Array.isArray(data) && data.every((x) => typeof x === 'number')) {
     values = data as number[];
-    shape = checkShape('tensor', opts.shape);
+    shape = checkShape('tensor', o.shape);
   } else {
     shape = inferShape('tensor', data as NestedArray);
     values = flatten(data as NestedArray);
-    if (opts.shape && sizeOf(opts.shape) === values.length) shape = checkShape('tensor', opts.shape);
+    if (o.shape) {
+      if (sizeOf(o.shape) !== values.length) {
+        throw new ShapeError('tensor', [shape, o.shape], `nested data of shape ${fmtShape(shape)} cannot take shape ${fmtShape(o.shape)}`);
+      }
+      shape = checkShape('tensor', o.shape);
+    }
   }
   if (values.length !== sizeOf(shape)) {
     throw new ShapeError('tensor', [shape], `${values.length} values do not fill shape ${fmtShape(shape)} (${sizeOf(shape)} elements)`);
   }
-  const dtype: DType = opts.dtype ?? (data instanceof Int32Array ? 'i32' : 'f32');
-  if (dtype !== 'f32' && dtype !== 'i32') throw new DTypeError('tensor', `dtype must be 'f32' or 'i32', got '${String(dtype)}'`);
+  const dtype: DType = o.dtype ?? (data instanceof Int32Array ? 'i32' : 'f32');
+  if (o.requiresGrad && dtype === 'i32') throw new DTypeError('tensor', 'only f32 tensors can require gradients (an i32 tensor holds indices or labels)');
   let host: Float32Array | Int32Array;
   if (dtype === 'i32') {
     host = values instanceof Int32Array ? values : Int32Array.from(values);
@@ -247,7 +304,7 @@ export function tensor(data: Data, opts: TensorOptions & { shape?: Shape } = {})
   } else {
     host = values instanceof Float32Array ? values : Float32Array.from(values);
   }
-  const t = empty(shape, dtype, opts.label ?? 'tensor');
+  const t = empty(shape, dtype, o.label ?? 'tensor');
   if (host.length) runtime().upload(t.buffer('tensor'), host);
   if (dtype === 'i32') {
     let lo = Infinity;
@@ -258,15 +315,25 @@ export function tensor(data: Data, opts: TensorOptions & { shape?: Shape } = {})
     }
     t.intRange = host.length ? [lo, hi] : null;
   }
-  t.requiresGrad = opts.requiresGrad ?? false;
+  t.requiresGrad = o.requiresGrad;
   return t;
 }
 
-export function full(shape: Shape, value: number, opts: TensorOptions = {}): Tensor {
-  const n = sizeOf(checkShape('full', shape));
-  const host = opts.dtype === 'i32' ? new Int32Array(n).fill(value) : new Float32Array(n).fill(value);
-  return tensor(host, { ...opts, shape });
+/** A tensor of `shape` filled with `value`. Options: `{ dtype, requiresGrad, label }`. */
+export function full(shape: Shape, value: number, opts?: TensorOptions): Tensor {
+  return fill('full', shape, value, opts);
 }
 
-export const zeros = (shape: Shape, opts: TensorOptions = {}): Tensor => full(shape, 0, opts);
-export const ones = (shape: Shape, opts: TensorOptions = {}): Tensor => full(shape, 1, opts);
+function fill(op: string, shape: Shape, value: number, opts: TensorOptions | undefined): Tensor {
+  const o = parseCreateOptions(op, opts, {});
+  const n = sizeOf(checkShape(op, shape));
+  if (typeof value !== 'number') throw new ArgumentTypeError(op, `fill value must be a number, got ${typeof value}`);
+  if (o.dtype === 'i32' && !Number.isInteger(value)) throw new ValueError(op, `an i32 tensor cannot hold the fill value ${value}`);
+  const host = o.dtype === 'i32' ? new Int32Array(n).fill(value) : new Float32Array(n).fill(value);
+  return tensor(host, { ...o, label: o.label ?? op, shape });
+}
+
+/** Zeros of `shape`. Options: `{ dtype, requiresGrad, label }`. */
+export const zeros = (shape: Shape, opts?: TensorOptions): Tensor => fill('zeros', shape, 0, opts);
+/** Ones of `shape`. Options: `{ dtype, requiresGrad, label }`. */
+export const ones = (shape: Shape, opts?: TensorOptions): Tensor => fill('ones', shape, 1, opts);

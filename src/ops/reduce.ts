@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.ts';
 import { binaryKernel, expandKernel } from '../kernels/elementwise.ts';
 import { reduceKernel } from '../kernels/reduce.ts';
 import { apply, defineOp } from './op.ts';
+import { option, parseArg, parseOptions, type OptionsOf } from '../options.ts';
 
 export interface ReduceAttrs {
   axes: number[]; // normalised, sorted, unique
@@ -74,7 +75,7 @@ function countOf(shape: readonly number[], { axes }: ReduceAttrs): number {
   return axes.reduce((n, a) => n * shape[a], 1);
 }
 
-export function reduceAttrs(op: string, x: Tensor, axis: number | number[] | undefined, keepDims = false): ReduceAttrs {
+export function reduceAttrs(op: string, x: Tensor, axis: number | readonly number[] | undefined, keepDims = false): ReduceAttrs {
   const list = axis === undefined ? x.shape.map((_, i) => i) : Array.isArray(axis) ? axis : [axis];
   const axes = [...new Set(list.map((a) => normalizeAxis(op, a, x.rank)))].sort((a, b) => a - b);
   for (const a of axes) {
@@ -83,20 +84,76 @@ export function reduceAttrs(op: string, x: Tensor, axis: number | number[] | und
   return { axes, keepDims };
 }
 
-export interface ReduceOptions {
-  axis?: number | number[];
-  keepDims?: boolean;
+const REDUCE_OPTIONS = {
+  /** Axis or axes to reduce (negative counts from the end); all axes when omitted. PyTorch: `dim`. */
+  axis: option.axes({ aliases: ['dim'] }),
+  /** Keep reduced axes as size-1 dimensions. PyTorch: `keepdim`. */
+  keepDims: option.boolean({ default: false, aliases: ['keepdim'] }),
+};
+const KEEP_OPTIONS = { keepDims: REDUCE_OPTIONS.keepDims };
+const ARGMAX_OPTIONS = {
+  /** The axis to search (default: the last axis). PyTorch: `dim`. */
+  axis: option.axis({ aliases: ['dim'] }),
+  keepDims: REDUCE_OPTIONS.keepDims,
+};
+
+/** `{ axis | dim, keepDims | keepdim }` for sum, mean and max. */
+export type ReduceOptions = OptionsOf<typeof REDUCE_OPTIONS>;
+/** `{ axis | dim, keepDims | keepdim }` for argmax (one axis). */
+export type ArgmaxOptions = OptionsOf<typeof ARGMAX_OPTIONS>;
+export type AxisArg = number | readonly number[];
+/**
+ * The call forms of sum/mean/max (PyTorch, TF.js and NumPy write all of them):
+ * `(opts?)`, `(axis)`, `(axes)`, `(axis, keepDims)`, `(axis, { keepDims })`.
+ */
+export type ReduceArgs = [opts?: ReduceOptions] | [axis: AxisArg, keepDims?: boolean | OptionsOf<typeof KEEP_OPTIONS>];
+/** The call forms of argmax: `(opts?)`, `(axis)`, `(axis, keepDims)`, `(axis, { keepDims })`. */
+export type ArgmaxArgs = [opts?: ArgmaxOptions] | [axis: number, keepDims?: boolean | OptionsOf<typeof KEEP_OPTIONS>];
+
+/** Resolve a reduction's arguments, in any of its call forms, to an axis list and keepDims. */
+function reduceArgs(
+  op: string,
+  spec: typeof REDUCE_OPTIONS | typeof ARGMAX_OPTIONS,
+  a: unknown,
+  b: unknown,
+): { axis: number | readonly number[] | undefined; keepDims: boolean } {
+  if (typeof a === 'number' || Array.isArray(a)) {
+    const axis = parseArg(op, 'axis', a, spec.axis);
+    const keepDims = typeof b === 'boolean' ? b : parseOptions(op, b, KEEP_OPTIONS).keepDims;
+    return { axis, keepDims };
+  }
+  if ((a as { __isTensor?: boolean } | undefined)?.__isTensor && op === 'max') {
+    throw new ValueError(op, 'the elementwise maximum of two tensors is maximum(a, b); max(x, ...) takes an axis or options');
+  }
+  if (b !== undefined) throw new ValueError(op, `a second argument (keepDims) is only accepted after an axis, as ${op}(axis, keepDims)`);
+  return parseOptions(op, a, spec);
 }
 
-export const sum = (x: Tensor, o: ReduceOptions = {}): Tensor => apply(sumOp, [x], reduceAttrs('sum', x, o.axis, o.keepDims));
-export const mean = (x: Tensor, o: ReduceOptions = {}): Tensor => apply(meanOp, [x], reduceAttrs('mean', x, o.axis, o.keepDims));
-export const max = (x: Tensor, o: ReduceOptions = {}): Tensor => apply(maxOp, [x], reduceAttrs('max', x, o.axis, o.keepDims));
+/** Sum over `axis` (all axes by default): `sum(x)`, `sum(x, 1)`, `sum(x, [0, 1], true)`, `sum(x, { axis, keepDims })`. */
+export function sum(x: Tensor, ...args: ReduceArgs): Tensor {
+  const o = reduceArgs('sum', REDUCE_OPTIONS, args[0], args[1]);
+  return apply(sumOp, [x], reduceAttrs('sum', x, o.axis, o.keepDims));
+}
+/** Mean over `axis` (all axes by default); the call forms of sum(). */
+export function mean(x: Tensor, ...args: ReduceArgs): Tensor {
+  const o = reduceArgs('mean', REDUCE_OPTIONS, args[0], args[1]);
+  return apply(meanOp, [x], reduceAttrs('mean', x, o.axis, o.keepDims));
+}
+/** Maximum over `axis` (all axes by default; values only, as torch.amax); the call forms of sum(). */
+export function max(x: Tensor, ...args: ReduceArgs): Tensor {
+  const o = reduceArgs('max', REDUCE_OPTIONS, args[0], args[1]);
+  return apply(maxOp, [x], reduceAttrs('max', x, o.axis, o.keepDims));
+}
 
-/** Index of the maximum along `axis` (i32; first index on ties). Not differentiable. */
-export function argmax(x: Tensor, o: { axis?: number; keepDims?: boolean } = {}): Tensor {
+/**
+ * Index of the maximum along one axis (i32; first index on ties; default: the last axis).
+ * Call forms: `argmax(x)`, `argmax(x, 1)`, `argmax(x, 1, true)`, `argmax(x, { axis, keepDims })`.
+ * Not differentiable.
+ */
+export function argmax(x: Tensor, ...args: ArgmaxArgs): Tensor {
+  const o = reduceArgs('argmax', ARGMAX_OPTIONS, args[0], args[1]);
   if (x.disposed) x.buffer('argmax');
-  const axis = o.axis ?? x.rank - 1;
-  const attrs = reduceAttrs('argmax', x, axis, o.keepDims);
+  const attrs = reduceAttrs('argmax', x, o.axis ?? x.rank - 1, o.keepDims);
   const r = reduceKernel('argmax', x, attrs.axes);
   const out = r.share(keptShape(x.shape, attrs));
   r.dispose();

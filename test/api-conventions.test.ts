@@ -1,0 +1,110 @@
+// Issue 11: the PyTorch / TF.js call forms users write, and the arguments that used to be
+// silently ignored (each case here returned a plausible wrong answer before).
+import { describe, expect, it } from 'vitest';
+import {
+  ArgumentTypeError, DTypeError, ShapeError, ValueError, argmax, empty, full, initialSeed, manualSeed, mean, ones, rand, randint, randn, sum, tensor, zeros,
+} from '../src/index.ts';
+
+const X = [[1, 2, 3], [4, 5, 6]];
+
+describe('reductions take an axis number or array (x.sum(1), x.mean([0, 1], { keepDims }))', () => {
+  it('bare axis, axis array, keepdim positional or in options, dim/keepdim spellings', async () => {
+    const x = tensor(X);
+    expect(await x.sum(1).toArray()).toEqual([6, 15]);
+    expect(await x.mean(0).toArray()).toEqual([2.5, 3.5, 4.5]);
+    expect(await x.max(1).toArray()).toEqual([3, 6]);
+    expect(await x.max(-1, true).toArray()).toEqual([[3], [6]]);
+    expect(await x.sum([0, 1]).toArray()).toBe(21);
+    expect(await x.mean([0, 1], { keepDims: true }).toArray()).toEqual([[3.5]]);
+    expect(await x.sum(1, { keepdim: true }).toArray()).toEqual([[6], [15]]);
+    expect(await x.sum({ dim: 0 }).toArray()).toEqual([5, 7, 9]);
+    expect(await x.sum({ dim: 1, keepdim: true }).toArray()).toEqual([[6], [15]]);
+    expect(await sum(x, 0).toArray()).toEqual([5, 7, 9]);
+    expect(await mean(x, 1, true).toArray()).toEqual([[2], [5]]);
+    expect(await x.sum().item()).toBe(21);
+  });
+
+  it('argmax: bare axis, dim, keepdim', async () => {
+    const x = tensor([[1, 9, 3], [7, 5, 6]]);
+    expect(await x.argmax(0).toArray()).toEqual([1, 0, 1]);
+    expect(await x.argmax(1, true).toArray()).toEqual([[1], [0]]);
+    expect(await argmax(x, { dim: 0 }).toArray()).toEqual([1, 0, 1]);
+    expect(await x.argmax().toArray()).toEqual([1, 0]);
+  });
+
+  it('refuses what it cannot honour', () => {
+    const x = tensor(X);
+    expect(() => x.sum({ axes: 1 } as never)).toThrow(/sum: unknown option 'axes' \(did you mean 'axis'\?\); valid options: axis \(or dim\), keepDims \(or keepdim\)/);
+    expect(() => x.sum({ keepdims: true } as never)).toThrow(/did you mean 'keepDims'/);
+    expect(() => x.mean({ axis: 0, dim: 1 })).toThrow(/given twice/);
+    expect(() => x.sum('1' as never)).toThrow(ArgumentTypeError);
+    expect(() => x.sum(1.5)).toThrow(ArgumentTypeError);
+    expect(() => x.sum(1, { axis: 0 } as never)).toThrow(/unknown option 'axis'; valid options: keepDims/);
+    expect(() => x.sum(...([{ axis: 1 }, true] as unknown as [number]))).toThrow(ValueError);
+    expect(() => x.sum(1, 'yes' as never)).toThrow(ArgumentTypeError);
+    expect(() => x.argmax([0, 1] as never)).toThrow(/argmax: argument 'axis' must be an integer axis/);
+    expect(() => x.max(tensor(X) as never)).toThrow(/maximum\(a, b\)/);
+    expect(() => x.sum(2)).toThrow(/axis 2 is out of range/);
+  });
+});
+
+describe('tensor creation options', () => {
+  it("requires_grad is refused with the camelCase suggestion; requiresGrad works", () => {
+    expect(() => tensor([1, 2], { requires_grad: true } as never)).toThrow(
+      /tensor: unknown option 'requires_grad' \(did you mean 'requiresGrad'\?\); valid options: dtype, requiresGrad, label, shape/,
+    );
+    expect(tensor([1, 2], { requiresGrad: true }).requiresGrad).toBe(true);
+    for (const make of [() => zeros([2], { requires_grad: true } as never), () => ones([2], { dtyp: 'f32' } as never),
+      () => full([2], 3, { grad: true } as never), () => empty([2], { shape: [2] } as never),
+      () => randn([2], { requires_grad: true } as never), () => rand([2], { hi: 2 } as never), () => randint([2], 0, 3, { dtype: 'i32', std: 1 } as never)]) {
+      expect(make).toThrow(/unknown option/);
+    }
+  });
+
+  it("dtype aliases 'float32' and 'int32'", async () => {
+    expect(tensor([1, 2], { dtype: 'float32' }).dtype).toBe('f32');
+    const i = tensor([1, 2], { dtype: 'int32' });
+    expect(i.dtype).toBe('i32');
+    expect(Array.from(await i.data())).toEqual([1, 2]);
+    expect(zeros([2], { dtype: 'int32' }).dtype).toBe('i32');
+    expect(empty([2], 'float32').dtype).toBe('f32');
+    expect(() => tensor([1], { dtype: 'float64' as never })).toThrow(/'dtype' must be a dtype: 'f32' \(or 'float32'\) or 'i32' \(or 'int32'\), got string 'float64'/);
+  });
+
+  it('refuses what it cannot honour: i32 with grad, fractional i32 fills, a shape that does not fit nested data', () => {
+    expect(() => tensor([1, 2], { dtype: 'i32', requiresGrad: true })).toThrow(DTypeError);
+    expect(() => full([2], 1.5, { dtype: 'i32' })).toThrow(/cannot hold the fill value 1.5/);
+    expect(() => tensor([[1, 2], [3, 4]], { shape: [3] })).toThrow(ShapeError);
+    expect(() => tensor([1, 2], 'f32' as never)).toThrow(ArgumentTypeError);
+    expect(() => randn([2], { dtype: 'i32' })).toThrow(DTypeError);
+  });
+
+  it('a ragged nested array names the element, its length and the expected length', () => {
+    expect(() => tensor([[1, 2, 3], [4, 5]])).toThrow(/element \[1\] has length 2, expected 3 \(the length of element \[0\]\)/);
+    expect(() => tensor([[[1, 2], [3, 4]], [[5, 6], [7]]])).toThrow(/element \[1\]\[1\] has length 1, expected 2/);
+    expect(() => tensor([[1, 2], 3] as never)).toThrow(/element \[1\] is a number, expected an array of length 2/);
+    expect(() => tensor([1, [2]] as never)).toThrow(/element \[1\] is an array of length 1, expected a number/);
+    expect(() => tensor([1, 'a'] as never)).toThrow(/element \[1\] of the nested array is string, expected a number/);
+  });
+});
+
+describe('the global generator (manualSeed)', () => {
+  it('seedless creation is reproducible after manualSeed; an explicit seed wins and leaves the stream alone', async () => {
+    manualSeed(123);
+    const a = await randn([5]).data();
+    const b = await rand([3]).data();
+    manualSeed(123);
+    expect(await randn([5]).data()).toEqual(a);
+    expect(await rand([3]).data()).toEqual(b);
+    expect(initialSeed()).toBe(123);
+    // An explicit seed draws its own stream: the same values as seed 7 always, and the global stream is untouched.
+    manualSeed(123);
+    const own = await randn([5], { seed: 7 }).data();
+    expect(own).toEqual(await randn([5], { seed: 7 }).data());
+    expect(own).not.toEqual(a);
+    expect(await randn([5]).data()).toEqual(a);
+    manualSeed(124);
+    expect(await randn([5]).data()).not.toEqual(a);
+    expect(() => manualSeed(1.5)).toThrow(ArgumentTypeError);
+  });
+});
