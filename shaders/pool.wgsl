@@ -47,6 +47,16 @@ fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return gid.y * nwg.x * WG + gid.x;
 }
 
+// Output element i: (ow, oh, offset of its input plane).
+fn out_coords(i: u32) -> vec3<u32> {
+  return vec3<u32>(i % P.OW, (i / P.OW) % P.OH, (i / (P.OW * P.OH)) * P.H * P.W);
+}
+
+// Input element i: (w, h, offset of its output plane).
+fn in_coords(i: u32) -> vec3<u32> {
+  return vec3<u32>(i % P.W, (i / P.W) % P.H, (i / (P.W * P.H)) * P.OH * P.OW);
+}
+
 fn is_nan(v: f32) -> bool {
   // Bit test: a compiler may fold v != v away under fast-math assumptions.
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
@@ -56,10 +66,12 @@ fn is_nan(v: f32) -> bool {
 fn max_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= P.n) { return; }
-  let ow = i % P.OW;
-  let oh = (i / P.OW) % P.OH;
-  let base = (i / (P.OW * P.OH)) * P.H * P.W;
-  var m = bitcast<f32>(0xff800000u); // -inf
+  let at_out = out_coords(i);
+  let ow = at_out.x;
+  let oh = at_out.y;
+  let base = at_out.z;
+  // -inf (P._pad0 is 0; reading it keeps -inf a run-time value: constant infinities do not compile)
+  var m = bitcast<f32>(P._pad0 | 0xff800000u);
   var at = -1;
   for (var ky = 0u; ky < P.kH; ky++) {
     let h = i32(oh * P.sH + ky * P.dH) - i32(P.pH);
@@ -82,9 +94,10 @@ fn max_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 fn max_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= P.n) { return; }
-  let w = i % P.W;
-  let h = (i / P.W) % P.H;
-  let obase = (i / (P.W * P.H)) * P.OH * P.OW;
+  let at_in = in_coords(i);
+  let w = at_in.x;
+  let h = at_in.y;
+  let obase = at_in.z;
   let me = i32(h * P.W + w);
   var acc = 0.0;
   for (var ky = 0u; ky < P.kH; ky++) {
@@ -118,9 +131,10 @@ fn avg_divisor(oh: u32, ow: u32) -> f32 {
 fn avg_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= P.n) { return; }
-  let ow = i % P.OW;
-  let oh = (i / P.OW) % P.OH;
-  let base = (i / (P.OW * P.OH)) * P.H * P.W;
+  let at_out = out_coords(i);
+  let ow = at_out.x;
+  let oh = at_out.y;
+  let base = at_out.z;
   let div = avg_divisor(oh, ow);
   var s = 0.0;
   for (var ky = 0u; ky < P.kH; ky++) {
@@ -139,9 +153,10 @@ fn avg_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 fn avg_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= P.n) { return; }
-  let w = i % P.W;
-  let h = (i / P.W) % P.H;
-  let obase = (i / (P.W * P.H)) * P.OH * P.OW;
+  let at_in = in_coords(i);
+  let w = at_in.x;
+  let h = at_in.y;
+  let obase = at_in.z;
   var acc = 0.0;
   for (var ky = 0u; ky < P.kH; ky++) {
     let ty = i32(h + P.pH) - i32(ky);
@@ -169,9 +184,10 @@ fn end_of(o: u32, size: u32, osize: u32) -> u32 {
 fn adaptive_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= P.n) { return; }
-  let ow = i % P.OW;
-  let oh = (i / P.OW) % P.OH;
-  let base = (i / (P.OW * P.OH)) * P.H * P.W;
+  let at_out = out_coords(i);
+  let ow = at_out.x;
+  let oh = at_out.y;
+  let base = at_out.z;
   let h0 = start_of(oh, P.H, P.OH);
   let h1 = end_of(oh, P.H, P.OH);
   let w0 = start_of(ow, P.W, P.OW);
@@ -187,9 +203,10 @@ fn adaptive_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
 fn adaptive_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= P.n) { return; }
-  let w = i % P.W;
-  let h = (i / P.W) % P.H;
-  let obase = (i / (P.W * P.H)) * P.OH * P.OW;
+  let at_in = in_coords(i);
+  let w = at_in.x;
+  let h = at_in.y;
+  let obase = at_in.z;
   var acc = 0.0;
   // The windows holding row h start at oh >= floor(h * OH / H); they are consecutive.
   for (var oh = (h * P.OH) / P.H; oh < P.OH; oh++) {
