@@ -81,7 +81,7 @@ describe('normalisation gradients are deterministic', () => {
     const g = randn([257, 333], { seed: 10 });
     const y = fn(x, w, b);
     y.backward(g);
-    const out = [await x.grad!.data(), await w.grad!.data(), await b.grad!.data()];
+    const out = [await x.grad!.data(), await w.grad!.data(), await b.grad!.data()] as Float32Array[];
     for (const t of [x, w, b, g, y, x.grad, w.grad, b.grad]) t?.dispose();
     return out;
   }

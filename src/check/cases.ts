@@ -13,9 +13,9 @@ import { pad } from '../ops/pad.ts';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../ops/pool.ts';
 import { batchNorm } from '../ops/norm.ts';
 import { dropout } from '../ops/dropout.ts';
-import { batchNorm } from '../ops/norm.ts';
 import { layerNorm, rmsNorm } from '../ops/layernorm.ts';
 import { gelu, silu } from '../ops/activations.ts';
+import { embedding, indexSelect } from '../ops/indexing.ts';
 import type { GradcheckOptions } from './gradcheck.ts';
 
 export interface GradcheckCase {
@@ -170,19 +170,42 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
     ...each([[[7, 9]]], (a) => dropout(a, 0.3, { seed: 11 }), normal, 'p 0.3 seed 11 '),
     ...each([[[2, 3, 5, 5]]], (a) => dropout(a, 0.5, { seed: 2 ** 40 + 3 }), normal, 'p 0.5 seed 2^40+3 '),
   ],
-  // Inputs x, weight, bias, runningMean, runningVar; the running statistics are buffers (not in wrt).
-  batchNorm: (
-    [
-      ['train', [6, 4], true, { training: true }],
-      ['train', [3, 5, 3, 4], true, { training: true, momentum: 0.3 }],
-      ['train, no affine', [2, 3, 5, 1], false, { training: true, eps: 1e-3 }],
-      ['eval', [4, 3, 2, 5], true, { training: false }],
-      ['eval', [5, 7], true, { training: false }],
-    ] as const
-  ).map(([mode, shape, affine, opts]) => {
-    const r = seeded();
-    const c = shape[1];
-    return {
+  layerNorm: [
+    ...each([[[4, 7], [7], [7]], [[2, 3, 5], [5], [5]]], (x, w, b) => layerNorm(x, [x.shape[x.rank - 1]], w, b), normal, 'affine '),
+    ...each([[[2, 3, 5], [3, 5], [3, 5]]], (x, w, b) => layerNorm(x, [3, 5], w, b, { eps: 1e-3 }), normal, 'over [3,5] '),
+    ...each([[[3, 6]]], (x) => layerNorm(x, 6), normal, 'no affine '),
+  ],
+  rmsNorm: [
+    ...each([[[4, 9], [9]], [[2, 3, 4], [4]]], (x, w) => rmsNorm(x, [x.shape[x.rank - 1]], w), normal, 'weight '),
+    ...each([[[2, 3, 4]]], (x) => rmsNorm(x, [3, 4], null, { eps: 1e-5 }), normal, 'no weight over [3,4] '),
+  ],
+  gelu: [
+    ...each(UNARY_SHAPES, (a) => gelu(a), normal, 'erf '),
+    ...each([[[3, 17]]], (a) => a.mul(3).gelu({ approximate: 'tanh' }), normal, 'tanh 3x '),
+  ],
+  silu: each(UNARY_SHAPES, (a) => silu(a)),
+  // Index inputs are i32 data (not in wrt); repeated indices exercise the scatter-add.
+  embedding: [
+    (() => {
+      const r = seeded();
+      return { name: 'ids [2,5] table [7,3]', inputs: () => [randint([2, 5], 0, 7, { seed: r.seed }), r.n(1, [7, 3])], fn: (i: Tensor, t: Tensor) => embedding(i, t), options: { wrt: [1] } };
+    })(),
+    (() => {
+      const r = seeded();
+      // (paddingIdx is not a case: its zeroed row gradient is by definition not the derivative.)
+      return { name: 'ids [9] table [4,5]', inputs: () => [r.labels(0, 9, 4), r.n(1, [4, 5])], fn: (i: Tensor, t: Tensor) => embedding(i, t), options: { wrt: [1] } };
+    })(),
+  ],
+  indexSelect: [
+    (() => {
+      const r = seeded();
+      return { name: 'dim 0 [5,3] idx [7]', inputs: () => [r.n(0, [5, 3]), r.labels(1, 7, 5)], fn: (x: Tensor, i: Tensor) => indexSelect(x, 0, i), options: { wrt: [0] } };
+    })(),
+    (() => {
+      const r = seeded();
+      return { name: 'dim 1 [2,4,3] idx [5]', inputs: () => [r.n(0, [2, 4, 3]), r.labels(1, 5, 4)], fn: (x: Tensor, i: Tensor) => x.indexSelect(1, i), options: { wrt: [0] } };
+    })(),
+  ],
   conv2d: [
     ...each([[[2, 3, 6, 5], [4, 3, 3, 3], [4]]], (x, w, b) => conv2d(x, w, b), normal, 'plain '),
     ...each([[[1, 2, 7, 7], [3, 2, 3, 2], [3]]], (x, w, b) => conv2d(x, w, b, { stride: 2, padding: [1, 2] }), normal, 'stride 2 pad [1,2] '),
@@ -211,26 +234,6 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
     ...each([[[2, 3, 4]]], (x) => pad(x, [1, 2]), normal, '[1,2] '),
     ...each([[[2, 3, 4, 5]]], (x) => pad(x, [0, 1, 2, -1], { value: 0.5 }), normal, 'crop and value '),
   ],
-      name: `${mode} [${shape.join(',')}]`,
-      inputs: () => [r.n(0, [...shape]), pos([c], r.seed + 1), r.n(2, [c]), r.n(3, [c]), pos([c], r.seed + 4)],
-      fn: (x: Tensor, w: Tensor, b: Tensor, rm: Tensor, rv: Tensor) => batchNorm(x, rm, rv, affine ? w : null, affine ? b : null, opts),
-      options: { wrt: affine ? [0, 1, 2] : [0] },
-    };
-  }),
-  layerNorm: [
-    ...each([[[4, 7], [7], [7]], [[2, 3, 5], [5], [5]]], (x, w, b) => layerNorm(x, [x.shape[x.rank - 1]], w, b), normal, 'affine '),
-    ...each([[[2, 3, 5], [3, 5], [3, 5]]], (x, w, b) => layerNorm(x, [3, 5], w, b, { eps: 1e-3 }), normal, 'over [3,5] '),
-    ...each([[[3, 6]]], (x) => layerNorm(x, 6), normal, 'no affine '),
-  ],
-  rmsNorm: [
-    ...each([[[4, 9], [9]], [[2, 3, 4], [4]]], (x, w) => rmsNorm(x, [x.shape[x.rank - 1]], w), normal, 'weight '),
-    ...each([[[2, 3, 4]]], (x) => rmsNorm(x, [3, 4], null, { eps: 1e-5 }), normal, 'no weight over [3,4] '),
-  ],
-  gelu: [
-    ...each(UNARY_SHAPES, (a) => gelu(a), normal, 'erf '),
-    ...each([[[3, 17]]], (a) => a.mul(3).gelu({ approximate: 'tanh' }), normal, 'tanh 3x '),
-  ],
-  silu: each(UNARY_SHAPES, (a) => silu(a)),
 };
 
 /** Composite networks (the seeds' and the issue's). */

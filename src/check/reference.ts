@@ -3,12 +3,15 @@
 // kernels against it and the gradient check iterates REFERENCE; the table's type has one
 // entry per OpName, so a new op without a reference does not compile. Each op family's
 // reference lives in ./reference/<family>.ts, mirroring src/ops/.
+import { ACTIVATIONS_REF } from './reference/activations.ts';
 import { CONV_REF } from './reference/conv.ts';
 import { ELEMENTWISE_REF } from './reference/elementwise.ts';
+import { INDEXING_REF } from './reference/indexing.ts';
+import { LAYERNORM_REF } from './reference/layernorm.ts';
 import { MATMUL_REF } from './reference/matmul.ts';
-import { POOL_REF } from './reference/pool.ts';
 import { NORM_REF } from './reference/norm.ts';
 import { DROPOUT_REF } from './reference/dropout.ts';
+import { POOL_REF } from './reference/pool.ts';
 import { REDUCE_REF } from './reference/reduce.ts';
 import { SHAPE_REF } from './reference/shape.ts';
 import { SOFTMAX_REF } from './reference/softmax.ts';
@@ -28,4 +31,7 @@ export const REFERENCE: ReferenceTable = {
   ...SOFTMAX_REF,
   ...NORM_REF,
   ...DROPOUT_REF,
+  ...LAYERNORM_REF,
+  ...ACTIVATIONS_REF,
+  ...INDEXING_REF,
 };

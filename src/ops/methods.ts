@@ -3,7 +3,10 @@
 import { backward, type BackwardOptions } from '../autograd/backward.ts';
 import { Tensor } from '../tensor.ts';
 import { conv2d, type Conv2dOptions } from './conv.ts';
+import { gelu, silu, type GeluOptions } from './activations.ts';
 import * as ew from './elementwise.ts';
+import { indexSelect } from './indexing.ts';
+import { layerNorm, rmsNorm, type LayerNormOptions, type RmsNormOptions } from './layernorm.ts';
 import { linear, type Activation } from './linear.ts';
 import { mseLoss, softmaxCrossEntropy, type MseOptions } from './loss.ts';
 import { pad, type PadOptions } from './pad.ts';
@@ -52,6 +55,11 @@ declare module '../tensor.ts' {
     softmax(axis?: number): Tensor;
     logSoftmax(axis?: number): Tensor;
     softmaxCrossEntropy(labels: Tensor): Tensor;
+    layerNorm(normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, opts?: LayerNormOptions): Tensor;
+    rmsNorm(normalizedShape: number | readonly number[], weight?: Tensor | null, opts?: RmsNormOptions): Tensor;
+    gelu(opts?: GeluOptions): Tensor;
+    silu(): Tensor;
+    indexSelect(dim: number, index: Tensor): Tensor;
     mseLoss(target: Tensor, opts?: MseOptions): Tensor;
     /** Compute gradients of this tensor w.r.t. every leaf that requires grad. */
     backward(grad?: Tensor, opts?: BackwardOptions): void;
@@ -107,6 +115,11 @@ P.softmax = function (axis) { return softmax(this, axis); };
 P.logSoftmax = function (axis) { return logSoftmax(this, axis); };
 P.softmaxCrossEntropy = function (labels) { return softmaxCrossEntropy(this, labels); };
 P.mseLoss = function (target, opts) { return mseLoss(this, target, opts); };
+P.layerNorm = function (ns, w, b, opts) { return layerNorm(this, ns, w, b, opts); };
+P.rmsNorm = function (ns, w, opts) { return rmsNorm(this, ns, w, opts); };
+P.gelu = function (opts) { return gelu(this, opts); };
+P.silu = function (...rest: unknown[]) { return silu(this, ...rest); };
+P.indexSelect = function (dim, index) { return indexSelect(this, dim, index); };
 P.backward = function (grad, opts) { backward(this, grad, opts); };
 P.detach = function () { return alias(this, this.shape, 'detach'); };
 P.retainGrad = function () { this.retainsGrad = true; return this; };

@@ -5,16 +5,19 @@ import type { OpDef } from './op.ts';
 import {
   absOp, addOp, affineOp, divOp, expOp, logOp, maximumOp, mulOp, negOp, recipOp, reluOp, sigmoidOp, sqrtOp, squareOp, subOp, tanhOp,
 } from './elementwise.ts';
+import { geluOp, siluOp } from './activations.ts';
+import { embeddingOp, indexSelectOp } from './indexing.ts';
+import { layerNormOp, rmsNormOp } from './layernorm.ts';
 import { conv2dNoBiasOp, conv2dOp } from './conv.ts';
 import { linearOp } from './linear.ts';
 import { softmaxCrossEntropyOp } from './loss.ts';
 import { matmulOp } from './matmul.ts';
-import { padOp } from './pad.ts';
-import { adaptiveAvgPool2dOp, avgPool2dOp, maxPool2dOp } from './pool.ts';
 import { batchNormOp } from './norm.ts';
 import { dropoutOp } from './dropout.ts';
 import { maxOp, meanOp, sumOp } from './reduce.ts';
+import { padOp } from './pad.ts';
 import { permuteOp, reshapeOp } from './shape.ts';
+import { adaptiveAvgPool2dOp, avgPool2dOp, maxPool2dOp } from './pool.ts';
 import { logSoftmaxOp, softmaxOp } from './softmax.ts';
 
 export const OPS = {
@@ -50,6 +53,12 @@ export const OPS = {
   softmax: softmaxOp,
   logSoftmax: logSoftmaxOp,
   softmaxCrossEntropy: softmaxCrossEntropyOp,
+  layerNorm: layerNormOp,
+  rmsNorm: rmsNormOp,
+  gelu: geluOp,
+  silu: siluOp,
+  embedding: embeddingOp,
+  indexSelect: indexSelectOp,
   batchNorm: batchNormOp,
   dropout: dropoutOp,
 } as const satisfies { readonly [name: string]: OpDef<any, any> };

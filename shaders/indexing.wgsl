@@ -1,0 +1,138 @@
+// Row gathers and their deterministic scatter-add gradients (embedding, indexSelect).
+//
+// x is viewed as [outer, V, inner] around the indexed dim (embedding: outer = 1, V = vocabulary,
+// inner = D); idx is [n] i32.
+//   gather_rows: out[o, j, k] = x[o, idx[j], k]; an index outside [0, V) gives NaN (the host checks
+//              indices it knows before any GPU work; this covers indices computed on the GPU).
+//   backward:  dx[o, v, k] = SUM over j with idx[j] == v of g[o, j, k], in increasing j, so two
+//              runs give bit-identical gradients (no float atomics). The positions of each v are
+//              grouped first, a counting sort in four small passes over an i32 workspace:
+//     bucket_count:  cnt[v] = #{j : idx[j] == v}           (integer atomics: exact, order-free)
+//     bucket_scan:   off[v] = SUM_{u < v} cnt[u], off[V] = n; cnt reset to 0 (one invocation)
+//     bucket_fill:   ord[off[v] + atomicAdd(cnt[v], 1)] = j (each bucket holds its j's, unordered)
+//     bucket_sort:   each bucket sorted by insertion (one invocation per v), so the order is fixed
+//     accumulate:    one invocation per dx element sums its bucket in that order; the padding row
+//                    (embedding paddingIdx) gets 0.
+//   Work: O(n + V + SUM bucket^2 + outer * V * inner + outer * n * inner); the insertion sort is
+//   quadratic only in one id's repeat count.
+// fill_i32: out[i] = 0 (clears the workspace counts).
+
+override WG: u32 = 64u;
+
+struct Params {
+  outer: u32,
+  v: u32,        // size of the indexed dim
+  inner: u32,
+  n: u32,        // number of indices
+  padding: i32,  // row whose gradient is 0 (embedding paddingIdx), -1 for none
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> X: array<f32>;             // [outer, V, inner] (gather_rows); g [outer, n, inner] (accumulate)
+@group(0) @binding(2) var<storage, read> Idx: array<i32>;           // [n]
+@group(0) @binding(3) var<storage, read_write> Out: array<f32>;     // [outer, n, inner] (gather_rows); dx [outer, V, inner] (accumulate)
+@group(0) @binding(3) var<storage, read_write> Cnt: array<atomic<i32>>;  // [V] bucket counts / cursors (bucket_*)
+@group(0) @binding(3) var<storage, read_write> Zero: array<i32>;    // [len] (fill_i32)
+@group(0) @binding(4) var<storage, read_write> Off: array<i32>;     // [V + 1] bucket offsets
+@group(0) @binding(5) var<storage, read_write> Ord: array<i32>;     // [n] positions grouped by index value
+@group(0) @binding(4) var<storage, read> OffR: array<i32>;          // [V + 1] (accumulate)
+@group(0) @binding(5) var<storage, read> OrdR: array<i32>;          // [n] (accumulate)
+
+fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+  return gid.y * nwg.x * WG + gid.x;
+}
+
+fn nan() -> f32 {
+  // P._pad0 is 0; reading it keeps the NaN a runtime value (constant NaNs do not compile).
+  return bitcast<f32>(P._pad0 | 0x7fc00000u);
+}
+
+@compute @workgroup_size(WG)
+fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat(gid, nwg);
+  let total = P.outer * P.n * P.inner;
+  if (i >= total) { return; }
+  let k = i % P.inner;
+  let j = (i / P.inner) % P.n;
+  let o = i / (P.inner * P.n);
+  let r = Idx[j];
+  if (r < 0 || u32(r) >= P.v) { Out[i] = nan(); return; }
+  Out[i] = X[(o * P.v + u32(r)) * P.inner + k];
+}
+
+@compute @workgroup_size(WG)
+fn fill_i32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat(gid, nwg);
+  if (i >= P.n) { return; }
+  Zero[i] = 0;
+}
+
+fn in_range(r: i32) -> bool {
+  return r >= 0 && u32(r) < P.v;
+}
+
+@compute @workgroup_size(WG)
+fn bucket_count(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let j = flat(gid, nwg);
+  if (j >= P.n) { return; }
+  let r = Idx[j];
+  if (in_range(r)) { atomicAdd(&Cnt[r], 1); }
+}
+
+@compute @workgroup_size(1)
+fn bucket_scan() {
+  var acc = 0;
+  for (var v = 0u; v < P.v; v++) {
+    Off[v] = acc;
+    acc += atomicLoad(&Cnt[v]);
+    atomicStore(&Cnt[v], 0);
+  }
+  Off[P.v] = acc;
+}
+
+@compute @workgroup_size(WG)
+fn bucket_fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let j = flat(gid, nwg);
+  if (j >= P.n) { return; }
+  let r = Idx[j];
+  if (!in_range(r)) { return; }
+  let slot = Off[r] + atomicAdd(&Cnt[r], 1);
+  Ord[slot] = i32(j);
+}
+
+@compute @workgroup_size(WG)
+fn bucket_sort(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let v = flat(gid, nwg);
+  if (v >= P.v) { return; }
+  let lo = Off[v];
+  let hi = Off[v + 1u];
+  for (var a = lo + 1; a < hi; a++) {
+    let key = Ord[a];
+    var b = a - 1;
+    while (b >= lo && Ord[b] > key) {
+      Ord[b + 1] = Ord[b];
+      b--;
+    }
+    Ord[b + 1] = key;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat(gid, nwg);
+  let total = P.outer * P.v * P.inner;
+  if (i >= total) { return; }
+  let k = i % P.inner;
+  let v = (i / P.inner) % P.v;
+  let o = i / (P.inner * P.v);
+  var acc = 0.0;
+  if (i32(v) != P.padding) {
+    for (var s = OffR[v]; s < OffR[v + 1u]; s++) {
+      acc += X[(o * P.n + u32(OrdR[s])) * P.inner + k];
+    }
+  }
+  Out[i] = acc;
+}

@@ -1,0 +1,99 @@
+// embedding and indexSelect against the float64 reference (repeated and unused indices, sizes
+// not multiples of 4, size 1), bit-identical gradients run to run, paddingIdx, and typed errors
+// (out-of-range host indices caught before any GPU work).
+import { describe, expect, it } from 'vitest';
+import { refArray, type RefArray } from '../src/check/array.ts';
+import { Rng } from '../src/random.ts';
+import { DTypeError, ShapeError, ValueError, embedding, indexSelect, memory, randint, randn, runtime, tensor } from '../src/index.ts';
+import { checkOp, input, randomRef, shapesLabel, testSeed } from './ops-harness.ts';
+
+function ids(shape: number[], classes: number, seed: number): RefArray {
+  const rng = new Rng(seed);
+  return refArray(shape, () => rng.int(classes));
+}
+
+describe('embedding', () => {
+  const cases: [number[], number, number][] = [
+    [[1], 1, 1], [[5], 3, 4], [[2, 7], 11, 5], [[3, 1], 2, 1], [[4, 33], 65, 13], [[2, 3, 4], 6, 130], [[1000], 5, 3],
+  ];
+  for (const [idShape, V, D] of cases) {
+    it(`ids ${shapesLabel(idShape)} table [${V},${D}]`, async () => {
+      const i = ids(idShape, V, testSeed(0));
+      const table = randomRef([V, D], testSeed(1));
+      await checkOp('embedding', { paddingIdx: -1 }, [input(i, { dtype: 'i32' }), input(table)], ([a, t]) => embedding(a, t));
+    });
+  }
+
+  it('paddingIdx: that row gets no gradient (negative counts from the end)', async () => {
+    const i = refArray([8], [0, 2, 2, 1, 3, 2, 0, 3]);
+    const table = randomRef([4, 6], testSeed(1));
+    await checkOp('embedding', { paddingIdx: 2 }, [input(i, { dtype: 'i32' }), input(table)], ([a, t]) => embedding(a, t, { paddingIdx: -2 }));
+  });
+
+  it('gradients are bit-identical run to run (many repeats of few ids)', async () => {
+    const run = async () => {
+      const table = randn([7, 129], { seed: 3, requiresGrad: true });
+      const id = randint([50, 41], 0, 7, { seed: 4 });
+      const g = randn([50, 41, 129], { seed: 5 });
+      const out = embedding(id, table);
+      out.backward(g);
+      const bits = new Uint32Array((await table.grad!.data()).buffer);
+      for (const t of [table, table.grad, id, g, out]) t?.dispose();
+      return Array.from(bits);
+    };
+    expect(await run()).toEqual(await run());
+  });
+});
+
+describe('indexSelect', () => {
+  const cases: [number[], number, number][] = [
+    [[5], 0, 3], [[1, 1], 1, 1], [[4, 3], 0, 9], [[4, 3], 1, 5], [[2, 5, 3], 1, 7], [[2, 5, 3], -1, 4], [[3, 2, 65], 2, 2],
+  ];
+  for (const [shape, dim, n] of cases) {
+    it(`${shapesLabel(shape)} dim ${dim}, ${n} indices`, async () => {
+      const x = randomRef(shape, testSeed(0));
+      const d = dim < 0 ? dim + shape.length : dim;
+      const index = ids([n], shape[d], testSeed(1));
+      await checkOp('indexSelect', { dim: d }, [input(x), input(index, { dtype: 'i32' })], ([a, i]) => indexSelect(a, dim, i));
+    });
+  }
+
+  it('0-D index and method form', async () => {
+    const x = randomRef([3, 4], testSeed(0));
+    const index = refArray([], [2]);
+    await checkOp('indexSelect', { dim: 1 }, [input(x), input(index, { dtype: 'i32' })], ([a, i]) => a.indexSelect(1, i));
+  });
+});
+
+describe('indexing errors', () => {
+  it('out-of-range host indices, wrong dtypes and shapes are typed errors before any GPU work', () => {
+    const table = tensor([[1, 2], [3, 4], [5, 6]]);
+    const rt = runtime();
+    const before = rt.stats.dispatches;
+    const live = memory().liveTensors;
+    expect(() => embedding(tensor([0, 3], { dtype: 'i32' }), table)).toThrow(/embedding: ids holds 3, out of range for a dim of size 3.*\[2\] and \[3, 2\]/);
+    expect(() => embedding(tensor([-1], { dtype: 'i32' }), table)).toThrow(ValueError);
+    expect(() => embedding(tensor([0, 1]), table)).toThrow(DTypeError);
+    expect(() => embedding(tensor([0], { dtype: 'i32' }), tensor([1, 2, 3]))).toThrow(ShapeError);
+    expect(() => embedding(tensor([0], { dtype: 'i32' }), table, { paddingIdx: 3 })).toThrow(/paddingIdx 3 is out of range/);
+    expect(() => embedding(tensor([0], { dtype: 'i32' }), table, { maxNorm: 1 } as never)).toThrow(/unknown option 'maxNorm'/);
+    expect(() => indexSelect(table, 0, tensor([[0]], { dtype: 'i32' }))).toThrow(/index must be 0-D or 1-D/);
+    expect(() => indexSelect(table, 1, tensor([2], { dtype: 'i32' }))).toThrow(/indexSelect: index holds 2, out of range for a dim of size 2/);
+    expect(() => indexSelect(table, 2, tensor([0], { dtype: 'i32' }))).toThrow(ValueError);
+    expect(rt.stats.dispatches).toBe(before);
+    expect(memory().liveTensors - live).toBe(10); // exactly the argument tensors built above
+  });
+
+  it('indices computed on the GPU out of range read as NaN and get no gradient', async () => {
+    const table = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const id = tensor([1, 0], { dtype: 'i32' });
+    id.intRange = null; // as for indices a kernel produced
+    const bad = tensor([5, 0], { dtype: 'i32' });
+    bad.intRange = null;
+    const out = embedding(bad, table);
+    expect(Array.from(await out.data()).map(Number.isNaN)).toEqual([true, true, false, false]);
+    out.backward(tensor([[1, 1], [1, 1]]));
+    expect(Array.from(await table.grad!.data())).toEqual([1, 1, 0, 0]);
+    expect(Array.from(await embedding(id, table).data())).toEqual([3, 4, 1, 2]);
+  });
+});
