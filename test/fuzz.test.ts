@@ -10,6 +10,7 @@ import { captureTape, readRef, replay } from '../src/check/replay.ts';
 const OPS = [
   'add', 'sub', 'mul', 'div', 'maximum', 'exp', 'log', 'sqrt', 'square', 'tanh', 'relu', 'sigmoid', 'abs', 'neg',
   'sum', 'mean', 'max', 'softmax', 'logSoftmax', 'matmul', 'transpose', 'reshape', 'scalar',
+  'conv2d', 'maxPool2d', 'avgPool2d', 'pad',
 ] as const;
 type Op = (typeof OPS)[number];
 interface Step { op: Op; a: number; b: number; axis: number; keep: boolean; k: number }
@@ -76,6 +77,17 @@ function interpret(p: Program, inputs: Tensor[]): Tensor {
         break;
       case 'reshape': out = x.reshape(-1); break;
       case 'scalar': out = x.mul(s.k * 0.5 + 0.25).add(s.k); break;
+      // Spatial ops see x as one [1, 1, rows, last] image. 'same' padding fits any kernel, and a
+      // 2x2 pooling window with padding 1 fits any image.
+      case 'conv2d':
+        if (x.rank >= 1 && y.size <= 6) out = x.reshape(1, 1, -1, x.shape[x.rank - 1]).conv2d(y.reshape(1, 1, 1, -1), null, { padding: 'same', dilation: 1 + (Math.abs(s.k) % 2) });
+        break;
+      case 'maxPool2d': case 'avgPool2d':
+        if (x.rank >= 1) out = x.reshape(1, 1, -1, x.shape[x.rank - 1])[s.op]({ kernelSize: 2, stride: 1 + (s.axis & 1), padding: 1, ceilMode: s.keep });
+        break;
+      case 'pad':
+        if (x.rank >= 1 && x.shape[x.rank - 1] + s.k + 1 >= 1) out = x.pad([s.k, 1], { value: s.k * 0.25 });
+        break;
     }
     if (out) vals.push(out);
   }
