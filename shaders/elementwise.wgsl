@@ -11,6 +11,9 @@
 // vec4 i through the *4 views of the same bindings: a quarter of the invocations and 16-byte
 // loads, which doubled add's bandwidth on the CPU drivers.
 // Numerics: sigmoid uses the form that never overflows exp; tanh is computed from exp(-2|x|).
+// NaN as PyTorch (docs/NUMERICS.md): relu(NaN) and maximum(NaN, x) = maximum(x, NaN) are NaN.
+// NaN is tested on the bits (is_nan): the max() builtin need not propagate NaN, and compilers
+// may fold float compares such as x != x as if NaN did not exist.
 
 override WG: u32 = 256u;
 override OP: u32 = 0u;
@@ -40,9 +43,15 @@ const RECIP = 10u; const SIGN = 11u;
 // Binary op codes.
 const ADD = 0u; const SUB = 1u; const MUL = 2u; const DIV = 3u; const MAXIMUM = 4u; const GT = 5u; const EQ = 6u;
 const EXPAND = 7u;  // out = alpha * a broadcast to the output shape (b unused)
+const SAME = 8u;    // 1 where a == b or both are NaN (the mask of max's gradient: a NaN max came from a NaN)
+const MAX_SHARE = 9u;  // torch.maximum's gradient share of a: 1 if a > b, 1/2 on a tie, 0 if a < b, 1 if either is NaN
 
 fn flat_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return gid.y * nwg.x * WG + gid.x;
+}
+
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -65,7 +74,7 @@ fn unary_f(x: f32) -> f32 {
     case SQRT: { return sqrt(x); }
     case SQUARE: { return x * x; }
     case TANH: { return tanh_stable(x); }
-    case RELU: { return max(x, 0.0); }
+    case RELU: { return select(max(x, 0.0), x, is_nan(x)); }
     case SIGMOID: { return sigmoid(x); }
     case AFFINE: { return P.alpha * x + P.beta; }
     case ABS: { return abs(x); }
@@ -85,7 +94,9 @@ fn unary_df(x: f32) -> f32 {
     case SQRT: { return 0.5 / x; }       // x = y = sqrt(input)
     case SQUARE: { return 2.0 * x; }
     case TANH: { return 1.0 - x * x; }   // x = y
-    case RELU: { return select(0.0, 1.0, x > 0.0); }  // x = y; ReLU'(0) = 0 as in the seeds
+    // x = y; ReLU'(0) = 0 as in the seeds; torch's threshold_backward zeroes only where y <= 0,
+    // so the gradient passes where y is NaN.
+    case RELU: { return select(0.0, 1.0, x > 0.0 || is_nan(x)); }
     case SIGMOID: { return x * (1.0 - x); }           // x = y
     case AFFINE: { return P.alpha; }
     case ABS: { return sign(x); }
@@ -130,10 +141,15 @@ fn binary_f(a: f32, b: f32) -> f32 {
     case SUB: { return a - b; }
     case MUL: { return a * b; }
     case DIV: { return a / b; }
-    case MAXIMUM: { return max(a, b); }
+    case MAXIMUM: { return select(select(max(a, b), b, is_nan(b)), a, is_nan(a)); }
     case GT: { return select(0.0, 1.0, a > b); }
     case EQ: { return select(0.0, 1.0, a == b); }
     case EXPAND: { return P.alpha * a; }
+    case SAME: { return select(0.0, 1.0, a == b || (is_nan(a) && is_nan(b))); }
+    case MAX_SHARE: {
+      if (is_nan(a) || is_nan(b)) { return 1.0; }
+      return select(select(0.0, 1.0, a > b), 0.5, a == b);
+    }
     default: { return a; }
   }
 }

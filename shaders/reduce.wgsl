@@ -1,7 +1,8 @@
 // Deterministic reductions (no float atomics: the same input gives bit-identical output).
 //
 //   reduce:   out[o] = scale * SUM_r in[base(o) + offset(r)]   (OP = 0, sum; mean uses scale)
-//             out[o] = MAX_r in[...]                            (OP = 1)
+//             out[o] = MAX_r in[...]                            (OP = 1; NaN if any is NaN,
+//                                                                as torch.amax: tested on the bits)
 //             One workgroup per output element; each thread strides over the reduced index
 //             space, then a workgroup-memory tree combines the WG partial results.
 //             base(o) decomposes o over the kept dims, offset(r) decomposes r over the reduced
@@ -68,6 +69,17 @@ fn strided_offset(i: u32, rank: u32, shape: array<vec4<u32>, 2>, strides: array<
   return idx;
 }
 
+fn is_nan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// max that propagates NaN (the builtin need not).
+fn max_nan(a: f32, b: f32) -> f32 {
+  if (is_nan(a)) { return a; }
+  if (is_nan(b)) { return b; }
+  return max(a, b);
+}
+
 fn kept_base(o: u32) -> u32 {
   return strided_offset(o, P.kept_rank, P.kept_shape, P.kept_strides);
 }
@@ -92,13 +104,13 @@ fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   if (OP == 1u) { acc = In[base]; }
   for (var r = lid; r < P.red_size; r += WG) {
     let v = In[base + red_offset(r)];
-    if (OP == 1u) { acc = max(acc, v); } else { acc += v; }
+    if (OP == 1u) { acc = max_nan(acc, v); } else { acc += v; }
   }
   partial[lid] = acc;
   workgroupBarrier();
   for (var s = WG / 2u; s > 0u; s = s / 2u) {
     if (lid < s) {
-      if (OP == 1u) { partial[lid] = max(partial[lid], partial[lid + s]); }
+      if (OP == 1u) { partial[lid] = max_nan(partial[lid], partial[lid + s]); }
       else { partial[lid] = partial[lid] + partial[lid + s]; }
     }
     workgroupBarrier();
@@ -108,9 +120,6 @@ fn reduce(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
   }
 }
 
-fn is_nan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
 
 // Whether candidate (v, r) beats (best, best_r): NaN above numbers, then value, then lower index.
 fn beats(v: f32, r: u32, best: f32, best_r: u32) -> bool {
@@ -160,7 +169,7 @@ fn reduce_serial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   if (OP == 1u) { acc = In[base]; }
   for (var r = 0u; r < P.red_size; r++) {
     let v = In[base + red_offset(r)];
-    if (OP == 1u) { acc = max(acc, v); } else { acc += v; }
+    if (OP == 1u) { acc = max_nan(acc, v); } else { acc += v; }
   }
   Out[o] = select(acc * P.scale, acc, OP == 1u);
 }

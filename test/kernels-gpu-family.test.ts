@@ -9,6 +9,7 @@ import { defaultVariant } from '../src/kernels/matmul-variants.ts';
 import './ops-reduce.test.ts';
 import './ops-softmax.test.ts';
 import './ops-shape.test.ts';
+import './numerics.test.ts';
 import './ops-norm.test.ts';
 
 // Read by init() in test/setup.ts's beforeAll, which runs after this module is evaluated.

@@ -52,12 +52,14 @@ describe('binary ops with broadcasting', () => {
     expectClose(await xs.grad!.data(), new Float64Array(15), TOL);
   });
 
-  it('maximum sends the gradient of a tie to the first operand', async () => {
-    const a = tensor([1, 2, 3], { requiresGrad: true });
-    const b = tensor([1, 5, 3], { requiresGrad: true });
-    maximum(a, b).sum().backward();
-    expectClose(await a.grad!.data(), [1, 0, 1], FP32);
-    expectClose(await b.grad!.data(), [0, 1, 0], FP32);
+  it('maximum splits the gradient of a tie in halves and gives all of it to both operands at a NaN (torch.maximum)', async () => {
+    const a = tensor([1, 2, 3, NaN, 4], { requiresGrad: true });
+    const b = tensor([1, 5, 3, 0, NaN], { requiresGrad: true });
+    const y = maximum(a, b);
+    expect(Array.from(await y.data())).toEqual([1, 5, 3, NaN, NaN]);
+    y.sum().backward();
+    expectClose(await a.grad!.data(), [0.5, 0, 0.5, 1, 1], FP32);
+    expectClose(await b.grad!.data(), [0.5, 1, 0.5, 1, 1], FP32);
   });
 });
 

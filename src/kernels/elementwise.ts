@@ -13,7 +13,7 @@ export const UNARY = {
 } as const;
 export type UnaryKind = keyof typeof UNARY;
 
-export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, gt: 5, eq: 6, expand: 7 } as const;
+export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, gt: 5, eq: 6, expand: 7, same: 8, maxShare: 9 } as const;
 export type BinaryKind = keyof typeof BINARY;
 
 /** Whole vec4s: the VEC4 form (4 elements an invocation) applies. */

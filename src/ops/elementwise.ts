@@ -59,24 +59,22 @@ export const divOp = defineOp<undefined, Pair>({
   },
 });
 
-/** max(a, b) elementwise; the gradient goes to a where a >= b (ties: to a), else to b. */
+/**
+ * max(a, b) elementwise, NaN if either is NaN (torch.maximum). The gradient is torch's: all to
+ * the larger operand, half to each on a tie, and all to both where either is NaN.
+ */
 export const maximumOp = defineOp<undefined, Pair>({
   name: 'maximum',
   arity: 2,
   forward: ([a, b]) => ({ out: binaryKernel('maximum', a, b, broadcastShapes('maximum', a.shape, b.shape)), saved: { a, b } }),
   backward: (g, { a, b }, { inputs, needsGrad }) => {
-    const aWins = binaryKernel('gt', a, b, g.shape); // 1 where a > b
-    const tie = binaryKernel('eq', a, b, g.shape);
-    const maskA = binaryKernel('add', aWins, tie, g.shape);
-    const ga = needsGrad[0] ? reduceConsume(binaryKernel('mul', g, maskA, g.shape), inputs[0].shape) : null;
-    let gb: Tensor | null = null;
-    if (needsGrad[1]) {
-      const maskB = unaryKernel('affine', maskA, -1, 1);
-      gb = reduceConsume(binaryKernel('mul', g, maskB, g.shape), inputs[1].shape);
-      maskB.dispose();
-    }
-    [aWins, tie, maskA].forEach((t) => t.dispose());
-    return [ga, gb];
+    const share = (x: Tensor, y: Tensor, shape: readonly number[]) => {
+      const mask = binaryKernel('maxShare', x, y, g.shape);
+      const out = reduceConsume(binaryKernel('mul', g, mask, g.shape), shape);
+      mask.dispose();
+      return out;
+    };
+    return [needsGrad[0] ? share(a, b, inputs[0].shape) : null, needsGrad[1] ? share(b, a, inputs[1].shape) : null];
   },
 });
 

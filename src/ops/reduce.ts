@@ -61,7 +61,7 @@ export const maxOp = defineOp<ReduceAttrs, { x: Tensor; m: Tensor }>({
     const keep = x.shape.map((d, i) => (attrs.axes.includes(i) ? 1 : d));
     const mk = m.share(keep);
     const gk = g.share(keep);
-    const mask = binaryKernel('eq', x, mk, x.shape);
+    const mask = binaryKernel('same', x, mk, x.shape); // a NaN max: the NaN elements
     const ties = reduceKernel('sum', mask, attrs.axes);
     const tiesK = ties.share(keep);
     const share = binaryKernel('div', gk, tiesK, keep);
