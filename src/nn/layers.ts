@@ -6,18 +6,20 @@ import { zeros, type Tensor } from '../tensor.ts';
 import { relu, sigmoid, tanh } from '../ops/elementwise.ts';
 import { linear, type Activation } from '../ops/linear.ts';
 import { reshape } from '../ops/shape.ts';
+import { defaultInit_ } from './init.ts';
 import { Module } from './module.ts';
 
-export type Init = 'he' | 'xavier' | 'normal';
+export type Init = 'default' | 'he' | 'xavier' | 'normal';
 
 export interface LinearOptions {
   /** Required: the weights are drawn from this seed (same values on every machine). */
   seed: number;
   /**
-   * Weight initialisation, all zero-mean normals: 'he' std sqrt(2 / in) (for ReLU), 'xavier'
+   * Weight initialisation. 'default': PyTorch's nn.Linear default, weight and bias from
+   * U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform_ with a = sqrt(5); src/nn/init.ts). The
+   * others are zero-mean normals with biases 0: 'he' std sqrt(2 / in) (for ReLU), 'xavier'
    * std sqrt(1 / in) (for sigmoid/tanh), 'normal' std `std` (default 0.01, seed 003's
-   * weight_init_std). Default: 'normal' when `std` is given, 'xavier' for a sigmoid
-   * activation, else 'he'. Biases start at 0.
+   * weight_init_std). Default: 'normal' when `std` is given, else 'default'.
    */
   init?: Init;
   std?: number;
@@ -50,10 +52,16 @@ export class Linear extends Module {
     if (!['none', 'relu', 'sigmoid'].includes(this.activation)) {
       throw new ValueError('Linear', `activation must be 'none', 'relu' or 'sigmoid', got '${String(this.activation)}'`);
     }
-    const init = opts.init ?? (opts.std !== undefined ? 'normal' : this.activation === 'sigmoid' ? 'xavier' : 'he');
-    const std = initStd(init, inFeatures, opts.std);
-    this.weight = this.registerParameter('weight', randn([inFeatures, outFeatures], { seed: opts.seed, std }), { torchTransposed: true });
-    this.bias = this.registerParameter('bias', zeros([outFeatures]));
+    const init = opts.init ?? (opts.std !== undefined ? 'normal' : 'default');
+    if (init === 'default') {
+      this.weight = this.registerParameter('weight', zeros([inFeatures, outFeatures]), { torchTransposed: true });
+      this.bias = this.registerParameter('bias', zeros([outFeatures]));
+      defaultInit_(this.weight, this.bias, opts.seed);
+    } else {
+      const std = initStd(init, inFeatures, opts.std);
+      this.weight = this.registerParameter('weight', randn([inFeatures, outFeatures], { seed: opts.seed, std }), { torchTransposed: true });
+      this.bias = this.registerParameter('bias', zeros([outFeatures]));
+    }
   }
 
   forward(x: Tensor): Tensor {
@@ -84,7 +92,7 @@ export function initStd(init: Init, fanIn: number, std?: number): number {
       if (std !== undefined && !(std >= 0 && Number.isFinite(std))) throw new ValueError('Linear', `std must be a finite number >= 0, got ${std}`);
       return std ?? 0.01;
     default:
-      throw new ValueError('Linear', `init must be 'he', 'xavier' or 'normal', got '${String(init)}'`);
+      throw new ValueError('Linear', `init must be 'default', 'he', 'xavier' or 'normal', got '${String(init)}'`);
   }
 }
 

@@ -17,29 +17,50 @@ export interface ParamSpec {
   readonly torchTransposed: boolean;
 }
 
+// Parameters stored as the transpose of torch's layout (Linear weights), so nn.init can compute
+// torch's fans from a bare tensor.
+const transposed = new WeakSet<Tensor>();
+
+/** Whether `t` is a parameter stored transposed relative to PyTorch (a Linear weight [in, out]). */
+export function isTorchTransposed(t: Tensor): boolean {
+  return transposed.has(t);
+}
+
 /** What loadStateDict accepts per key: a tensor, or host data with the parameter's element count. */
-export type StateValue = Tensor | Float32Array | readonly number[];
+export type StateValue = Tensor | Float32Array | Int32Array | readonly number[];
 
 export abstract class Module {
-  /** train() / eval() mode (no layer here behaves differently yet; kept for torch parity). */
+  /** train() / eval() mode: BatchNorm and Dropout behave differently (see train() / eval()). */
   training = true;
   private readonly ownParams = new Map<string, ParamSpec>();
+  /** Buffers: state that is saved and loaded but not trained (BatchNorm's running statistics). */
+  private readonly ownBuffers = new Map<string, Tensor>();
   private readonly children = new Map<string, Module>();
 
   abstract forward(x: Tensor): Tensor;
 
   /** Register a parameter: it gets requiresGrad and survives tidy() scopes until dispose(). */
   protected registerParameter(name: string, t: Tensor, opts: { torchTransposed?: boolean } = {}): Tensor {
-    checkName(name, this.ownParams, this.children);
+    checkName(name, this.ownParams, this.children, this.ownBuffers);
     t.requiresGrad = true;
     t.label = name;
     keep(t);
     this.ownParams.set(name, { tensor: t, torchTransposed: opts.torchTransposed ?? false });
+    if (opts.torchTransposed) transposed.add(t);
+    return t;
+  }
+
+  /** Register a buffer (torch's register_buffer): in the state dict, never trained, survives tidy(). */
+  protected registerBuffer(name: string, t: Tensor): Tensor {
+    checkName(name, this.ownParams, this.children, this.ownBuffers);
+    t.label = name;
+    keep(t);
+    this.ownBuffers.set(name, t);
     return t;
   }
 
   protected registerModule<M extends Module>(name: string, m: M): M {
-    checkName(name, this.ownParams, this.children);
+    checkName(name, this.ownParams, this.children, this.ownBuffers);
     if (!(m instanceof Module)) throw new ValueError('Module', `child '${name}' is not a Module`);
     this.children.set(name, m);
     for (const [n, spec] of m.parameterSpecs()) spec.tensor.label = `${name}.${n}`;
@@ -50,6 +71,20 @@ export abstract class Module {
   parameterSpecs(): [string, ParamSpec][] {
     const out: [string, ParamSpec][] = [...this.ownParams];
     for (const [c, m] of this.children) for (const [n, s] of m.parameterSpecs()) out.push([`${c}.${n}`, s]);
+    return out;
+  }
+
+  /** Buffers with their dotted names, depth first. */
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [...this.ownBuffers];
+    for (const [c, m] of this.children) for (const [n, b] of m.namedBuffers()) out.push([`${c}.${n}`, b]);
+    return out;
+  }
+
+  /** Everything in the state dict in torch's order (per module: parameters, buffers, then children). */
+  stateSpecs(): [string, ParamSpec][] {
+    const out: [string, ParamSpec][] = [...this.ownParams, ...[...this.ownBuffers].map(([n, t]): [string, ParamSpec] => [n, { tensor: t, torchTransposed: false }])];
+    for (const [c, m] of this.children) for (const [n, s] of m.stateSpecs()) out.push([`${c}.${n}`, s]);
     return out;
   }
 
@@ -85,9 +120,9 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** The parameters by name (the live tensors, webgrad layout: Linear weights are [in, out]). */
+  /** Parameters and buffers by name (the live tensors, webgrad layout: Linear weights are [in, out]). */
   stateDict(): Record<string, Tensor> {
-    return Object.fromEntries(this.namedParameters());
+    return Object.fromEntries(this.stateSpecs().map(([n, s]) => [n, s.tensor]));
   }
 
   /**
@@ -97,7 +132,7 @@ export abstract class Module {
    */
   loadStateDict(state: Readonly<Record<string, StateValue>>, opts: { strict?: boolean } = {}): void {
     const strict = opts.strict ?? true;
-    const specs = new Map(this.parameterSpecs());
+    const specs = new Map(this.stateSpecs());
     const unexpected = Object.keys(state).filter((k) => !specs.has(k));
     const missing = [...specs.keys()].filter((k) => !(k in state));
     if (strict && (unexpected.length || missing.length)) {
@@ -117,7 +152,7 @@ export abstract class Module {
         if (!sameShape(v.shape, p.shape)) {
           throw new ShapeError('loadStateDict', [v.shape, p.shape], `'${name}' has shape ${fmtShape(v.shape)} but the parameter is ${fmtShape(p.shape)}`);
         }
-        if (v.dtype !== 'f32') throw new ValueError('loadStateDict', `'${name}' must be f32, got ${v.dtype}`);
+        if (v.dtype !== p.dtype) throw new ValueError('loadStateDict', `'${name}' must be ${p.dtype}, got ${v.dtype}`);
       } else if (v.length !== p.size) {
         throw new ShapeError('loadStateDict', [[v.length], p.shape], `'${name}' has ${v.length} values but the parameter ${fmtShape(p.shape)} has ${p.size}`);
       }
@@ -126,18 +161,19 @@ export abstract class Module {
     const rt = runtime();
     tidy(() => {
       for (const [p, v] of plan) {
-        const src = v instanceof Tensor ? v : tensor(Float32Array.from(v), { shape: p.shape });
+        const src = v instanceof Tensor ? v : tensor(p.dtype === 'i32' ? Int32Array.from(v) : Float32Array.from(v), { shape: p.shape, dtype: p.dtype });
         rt.copy(src.buffer('loadStateDict'), 0, p.buffer('loadStateDict'), 0, p.size * 4);
       }
     });
   }
 
-  /** Release every parameter (and its gradient). */
+  /** Release every parameter (and its gradient) and buffer. */
   dispose(): void {
     for (const p of this.parameters()) {
       p.zeroGrad();
       p.dispose();
     }
+    for (const [, b] of this.namedBuffers()) b.dispose();
   }
 
   /** A one-line-per-module summary, like torch's repr. */
@@ -157,7 +193,7 @@ export abstract class Module {
   }
 }
 
-function checkName(name: string, a: Map<string, unknown>, b: Map<string, unknown>): void {
+function checkName(name: string, ...taken: Map<string, unknown>[]): void {
   if (!name || name.includes('.')) throw new ValueError('Module', `invalid name '${name}' (non-empty, no dots)`);
-  if (a.has(name) || b.has(name)) throw new ValueError('Module', `'${name}' is already registered`);
+  if (taken.some((m) => m.has(name))) throw new ValueError('Module', `'${name}' is already registered`);
 }

@@ -16,7 +16,11 @@ export type Layout = 'torch' | 'webgrad';
 
 export interface SafetensorsEntry {
   shape: number[];
-  data: Float32Array;
+  /**
+   * F32 values, or integers (webgrad's i32 tensors such as BatchNorm's num_batches_tracked),
+   * which are stored as I64 like torch's int64 buffers and read back from I64 or I32.
+   */
+  data: Float32Array | Int32Array;
 }
 
 export interface SafetensorsFile {
@@ -37,8 +41,9 @@ export function encodeSafetensors(entries: Iterable<readonly [string, Safetensor
     if (e.data.length !== sizeOf(e.shape)) {
       throw new ShapeError('toSafetensors', [e.shape], `'${name}' has ${e.data.length} values`);
     }
-    header[name] = { dtype: 'F32', shape: e.shape, data_offsets: [offset, offset + e.data.byteLength] };
-    offset += e.data.byteLength;
+    const bytes = storedBytes(e.data);
+    header[name] = { dtype: e.data instanceof Int32Array ? 'I64' : 'F32', shape: e.shape, data_offsets: [offset, offset + bytes.byteLength] };
+    offset += bytes.byteLength;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
@@ -52,10 +57,19 @@ export function encodeSafetensors(entries: Iterable<readonly [string, Safetensor
   out.set(json, 8);
   let at = 8 + json.length;
   for (const [, e] of list) {
-    out.set(new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength), at);
-    at += e.data.byteLength;
+    const bytes = storedBytes(e.data);
+    out.set(bytes, at);
+    at += bytes.byteLength;
   }
   return out;
+}
+
+/** The little-endian bytes of an entry: f32 as is, integers widened to int64. */
+function storedBytes(data: Float32Array | Int32Array): Uint8Array {
+  if (data instanceof Float32Array) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const wide = new BigInt64Array(data.length);
+  for (let i = 0; i < data.length; i++) wide[i] = BigInt(data[i]);
+  return new Uint8Array(wide.buffer);
 }
 
 /** Parse a safetensors file holding F32 tensors; errors say what is wrong and where. */
@@ -81,8 +95,9 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
       continue;
     }
     const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (info?.dtype !== 'F32') {
-      throw new ValueError(op, `tensor '${name}' has dtype ${String(info?.dtype)}; only F32 is supported (convert with tensor.float() before saving)`);
+    const dtype = info?.dtype;
+    if (dtype !== 'F32' && dtype !== 'I64' && dtype !== 'I32') {
+      throw new ValueError(op, `tensor '${name}' has dtype ${String(dtype)}; only F32 (and I64/I32 integer buffers) are supported (convert with tensor.float() before saving)`);
     }
     const shape = info.shape;
     const offs = info.data_offsets;
@@ -91,20 +106,32 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
       throw new ValueError(op, `tensor '${name}' has invalid data_offsets ${JSON.stringify(offs)}`);
     }
     const [begin, end] = offs as [number, number];
-    const expected = sizeOf(shape) * DTYPE_BYTES.F32;
+    const expected = sizeOf(shape) * DTYPE_BYTES[dtype];
     if (end - begin !== expected || end > dataLen) {
       throw new ValueError(op, `tensor '${name}' ${fmtShape(shape)} needs ${expected} bytes but data_offsets are [${begin}, ${end}] in ${dataLen} bytes of data`);
     }
     // Copy: the data region need not be 4-byte aligned in `bytes`.
-    const data = new Float32Array(bytes.slice(dataStart + begin, dataStart + end).buffer);
-    tensors.set(name, { shape: shape as number[], data });
+    const buf = bytes.slice(dataStart + begin, dataStart + end).buffer;
+    tensors.set(name, { shape: shape as number[], data: dtype === 'F32' ? new Float32Array(buf) : integers(op, name, dtype, buf) });
   }
   return { tensors, metadata };
 }
 
+/** I64 / I32 values as webgrad's i32 (an I64 value outside the i32 range is an error, not wrapped). */
+function integers(op: string, name: string, dtype: 'I64' | 'I32', raw: ArrayBuffer): Int32Array {
+  if (dtype === 'I32') return new Int32Array(raw);
+  const wide = new BigInt64Array(raw);
+  const out = new Int32Array(wide.length);
+  for (let i = 0; i < wide.length; i++) {
+    if (wide[i] > 2147483647n || wide[i] < -2147483648n) throw new ValueError(op, `tensor '${name}' (I64) holds ${wide[i]} at index ${i}, outside the i32 range`);
+    out[i] = Number(wide[i]);
+  }
+  return out;
+}
+
 /** Transpose a row-major [r, c] matrix. */
-export function transpose2d(data: Float32Array, r: number, c: number): Float32Array {
-  const out = new Float32Array(data.length);
+export function transpose2d<T extends Float32Array | Int32Array>(data: T, r: number, c: number): T {
+  const out = new (data.constructor as new (n: number) => T)(data.length);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = data[i * c + j];
   return out;
 }
@@ -120,8 +147,8 @@ export interface SaveOptions {
 export async function toSafetensors(model: Module, opts: SaveOptions = {}): Promise<Uint8Array> {
   const layout = opts.layout ?? 'torch';
   if (layout !== 'torch' && layout !== 'webgrad') throw new ValueError('toSafetensors', `layout must be 'torch' or 'webgrad', got '${String(layout)}'`);
-  const specs = model.parameterSpecs();
-  const values = await Promise.all(specs.map(([, s]) => s.tensor.data() as Promise<Float32Array>));
+  const specs = model.stateSpecs();
+  const values = await Promise.all(specs.map(([, s]) => s.tensor.data()));
   const entries = specs.map(([name, s], i): [string, SafetensorsEntry] => {
     const shape = [...s.tensor.shape];
     if (layout === 'torch' && s.torchTransposed && shape.length === 2) {
@@ -139,8 +166,8 @@ export async function toSafetensors(model: Module, opts: SaveOptions = {}): Prom
 export function loadSafetensors(model: Module, bytes: Uint8Array, opts: { strict?: boolean } = {}): void {
   const file = decodeSafetensors(bytes);
   const layout: Layout = file.metadata.layout === 'webgrad' ? 'webgrad' : 'torch';
-  const specs = new Map(model.parameterSpecs());
-  const state: Record<string, Float32Array> = {};
+  const specs = new Map(model.stateSpecs());
+  const state: Record<string, Float32Array | Int32Array> = {};
   for (const [name, e] of file.tensors) {
     const spec = specs.get(name);
     let { shape, data } = e;

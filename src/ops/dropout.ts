@@ -6,7 +6,7 @@
 import { ValueError } from '../errors.ts';
 import { dropoutKernel, type DropoutKey } from '../kernels/dropout.ts';
 import { option, parseOptions, type OptionsOf } from '../options.ts';
-import { Rng } from '../random.ts';
+import { drawSeed } from '../random.ts';
 import { Tensor } from '../tensor.ts';
 import { apply, defineOp } from './op.ts';
 
@@ -21,18 +21,12 @@ export interface DropoutAttrs {
   redraw: boolean;
 }
 
-// Until src/random.ts has the global generator (manualSeed), unseeded masks come from this one.
-const globalRng = new Rng(0x5eed);
-function nextGlobalSeed(): number {
-  return globalRng.nextU32() + (globalRng.nextU32() & 0x1fffff) * 2 ** 32;
-}
-
 export const dropoutOp = defineOp<DropoutAttrs, undefined>({
   name: 'dropout',
   arity: 1,
   forward: ([x], a) => {
     const out = dropoutKernel(x, a.p, a.key, 'dropout.forward', () => {
-      if (a.redraw) a.key = keyOf(nextGlobalSeed());
+      if (a.redraw) a.key = keyOf(drawSeed());
       return a.key;
     });
     return { out, saved: undefined };
@@ -65,5 +59,5 @@ export function dropout(x: Tensor, p = 0.5, opts?: DropoutOptions): Tensor {
   }
   const { training, seed } = parseOptions('dropout', opts, DROPOUT_OPTIONS);
   if (!training) return x;
-  return apply(dropoutOp, [x], { p, key: keyOf(seed ?? nextGlobalSeed()), redraw: seed === undefined });
+  return apply(dropoutOp, [x], { p, key: keyOf(seed ?? drawSeed()), redraw: seed === undefined });
 }
