@@ -18,8 +18,8 @@ import { readFileSync } from 'node:fs';
 import { init, runtime, tensor, type Tensor } from '../src/index.ts';
 import { matmulKernel } from '../src/kernels/matmul.ts';
 import { sleep } from '../src/gpu/autotune.ts';
-import { tuneMatmul } from '../src/kernels/matmul-tune.ts';
-import { supportedVariants, type MatmulDims, type MatmulVariant } from '../src/kernels/matmul-variants.ts';
+import { supportedVariants, tuneMatmul } from '../src/kernels/matmul-tune.ts';
+import type { MatmulDims, MatmulVariant } from '../src/kernels/matmul-variants.ts';
 
 interface Shape {
   name: string;

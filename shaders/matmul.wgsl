@@ -8,13 +8,8 @@
 // A batch stride of 0 broadcasts that operand over the batch. Grids larger than the
 // per-dimension limit are split by the launcher (batch_offset, row_offset).
 //
-// Three entry points (src/kernels/matmul-variants.ts lists the variants built from them):
-//
-// tiled (GPUs): a 16 x 16 workgroup computes a 64 x 64 block of C; each invocation keeps a
-//   4 x 4 register block (rows ty + 16 i, columns tx + 16 j, so neighbouring invocations touch
-//   neighbouring addresses). Per step the workgroup stages a 64 x BK block of opA and a
-//   BK x 64 block of opB in workgroup memory, each loaded along its contiguous axis;
-//   out-of-range elements load as 0, so any M, N, K works.
+// Two entry points for CPU adapters (src/kernels/matmul-variants.ts lists the variants built
+// from them); the GPU family's workgroup-memory kernels are in shaders/matmul-gpu.wgsl.
 //
 // rows (CPU adapters: lavapipe, SwiftShader), no workgroup memory: on a CPU a barrier is a
 //   coroutine switch and every storage load a per-lane loop, so what counts is how many loads
@@ -36,15 +31,11 @@
 //   there; so the 8 rows are written out, not looped (only the stores go through an array).
 //   Per k-step: 8 loads of opA, two vec4 of opB, 64 multiply-adds. Rows and columns past the
 //   edge are clamped when loading (their sums are never stored), so any M, N, K works.
-// The tiled entry is built with SUBGROUPS, CHUNK8 and VEC4_B off (it is left out under VEC4_B).
 
 #if SUBGROUPS
 enable subgroups;
 #endif
 
-const TM = 64u;   // tiled: rows and columns of C per workgroup, k per staged block
-const TN = 64u;
-const BK = 16u;
 override WG: u32 = 16u;  // rows, block: invocations per workgroup
 override PANEL: u32 = 16u;  // block: column blocks (of 8) per panel
 const R = 8u;            // rows: rows of C per workgroup and invocation
@@ -75,9 +66,6 @@ struct Params {
 @group(0) @binding(3) var<storage, read> Bias: array<f32>;       // [N] (HAS_BIAS), else unused
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;    // [batch, M, N]
 
-var<workgroup> As: array<f32, 1024>;  // tiled: BK x TM block of opA, As[k * TM + m]
-var<workgroup> Bs: array<f32, 1024>;  // tiled: BK x TN block of opB, Bs[k * TN + n]
-
 // opA[m, k], unchecked (callers keep m < M and k < K).
 fn load_a(base: u32, m: u32, k: u32) -> f32 {
 #if TRANS_A
@@ -95,17 +83,6 @@ fn load_b(base: u32, k: u32, n: u32) -> f32 {
 #else
   return B[base + k * P.N + n];
 #endif
-}
-
-// tiled: opA / opB with zeros outside the matrices.
-fn tile_a(base: u32, m: u32, k: u32) -> f32 {
-  if (m >= P.M || k >= P.K) { return 0.0; }
-  return load_a(base, m, k);
-}
-
-fn tile_b(base: u32, k: u32, n: u32) -> f32 {
-  if (k >= P.K || n >= P.N) { return 0.0; }
-  return load_b(base, k, n);
 }
 #endif
 
@@ -260,55 +237,3 @@ fn block(
     }
   }
 }
-
-#if !VEC4_B
-@compute @workgroup_size(16, 16)
-fn tiled(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(local_invocation_id) lid: vec3<u32>,
-  @builtin(local_invocation_index) li: u32,
-) {
-  let batch = wid.z + P.batch_offset;
-  let a_base = batch * P.a_batch_stride;
-  let b_base = batch * P.b_batch_stride;
-  let m0 = (wid.y + P.row_offset) * TM;
-  let n0 = wid.x * TN;
-  var acc: array<vec4<f32>, 4>;  // acc[i][j]: C[m0 + ty + 16 i, n0 + tx + 16 j]
-  for (var k0 = 0u; k0 < P.K; k0 += BK) {
-    // 1024 elements per block, 256 invocations: 4 each, consecutive invocations on the
-    // operand's contiguous axis.
-    for (var e = li; e < 1024u; e += 256u) {
-#if TRANS_A
-      let ka = e / TM; let ma = e % TM;
-#else
-      let ma = e / BK; let ka = e % BK;
-#endif
-      As[ka * TM + ma] = tile_a(a_base, m0 + ma, k0 + ka);
-#if TRANS_B
-      let nb = e / BK; let kb = e % BK;
-#else
-      let kb = e / TN; let nb = e % TN;
-#endif
-      Bs[kb * TN + nb] = tile_b(b_base, k0 + kb, n0 + nb);
-    }
-    workgroupBarrier();
-    for (var k = 0u; k < BK; k++) {
-      let a = vec4<f32>(As[k * TM + lid.y], As[k * TM + lid.y + 16u], As[k * TM + lid.y + 32u], As[k * TM + lid.y + 48u]);
-      let b = vec4<f32>(Bs[k * TN + lid.x], Bs[k * TN + lid.x + 16u], Bs[k * TN + lid.x + 32u], Bs[k * TN + lid.x + 48u]);
-      acc[0] += a.x * b;
-      acc[1] += a.y * b;
-      acc[2] += a.z * b;
-      acc[3] += a.w * b;
-    }
-    workgroupBarrier();
-  }
-  let c_base = batch * P.c_batch_stride;
-  for (var i = 0u; i < 4u; i++) {
-    let m = m0 + lid.y + 16u * i;
-    for (var j = 0u; j < 4u; j++) {
-      let n = n0 + lid.x + 16u * j;
-      if (m < P.M && n < P.N) { C[c_base + m * P.N + n] = epilogue(acc[i][j], n); }
-    }
-  }
-}
-#endif

@@ -1,7 +1,7 @@
-// Which matmul variant runs: a forced one, the autotuned winner of the shape's class, or the
-// adapter's default. Small matmuls never wait for timing: below TUNE_MIN_FLOPS the default
-// runs, and a new class of large shapes runs the default while its tuning job runs in the
-// background (src/gpu/autotune.ts).
+// The matmul variant table: the records of matmul-variants.ts plus the policy the table
+// applies (src/kernels/variants.ts, select()): small matmuls never wait for timing (below
+// TUNE_MIN_FLOPS the default runs), and a new class of large shapes runs the default while
+// its tuning job times the family's candidates in the background (src/gpu/autotune.ts).
 //
 // What won on Mesa 25.0 lavapipe (LLVM 15, 256-bit SIMD, 2 cores): sg4 / sg8 (one or the
 // other by shape and by run), then rows, with 'tiled' 3-5x slower. llvmpipe runs 8
@@ -13,10 +13,12 @@
 // tiled ~3-4.5 GFLOP/s, rows ~9-12, sg4/sg8 ~12-22 (the host's speed varied 2x over the
 // session); bench/matmul-quick.ts prints the current numbers. block (8 x 8 per invocation in
 // named registers) is close to sg4 there and wins narrow outputs (N = 10) and dW = X^T dY.
-// On SwiftShader block wins every shape by 2-8x (see defaultVariant).
+// On SwiftShader block wins every shape by 2-8x (see defaultVariant). The GPU family's
+// candidates (t64*, t128*, splitk, gemv) have not been timed on a real GPU yet.
 import { autotuner, type TuneJob, type TuneResult } from '../gpu/autotune.ts';
 import type { Runtime } from '../gpu/runtime.ts';
-import { defaultVariant, MATMUL_VARIANTS, planMatmul, supportedVariants, variantSupported, type MatmulDims, type MatmulVariant } from './matmul-variants.ts';
+import { defaultVariant, MATMUL_RECORDS, type MatmulDims, type MatmulRecord, type MatmulVariant } from './matmul-variants.ts';
+import { planJob, VariantTable } from './variants.ts';
 
 /** Below this many flops a matmul takes the default variant without timing. */
 export const TUNE_MIN_FLOPS = 2 ** 27;
@@ -25,31 +27,43 @@ const TUNE_MAX_FLOPS = 2 ** 29;
 /** Scaling a shape down for timing keeps at least this many rows (enough workgroups for every core). */
 const TUNE_MIN_ROWS = 128;
 
-/** Shape class: transposes, vec4 alignment and a coarse size bucket per dimension. */
+/** Shape class: transposes, vec4 alignment and a coarse size bucket per dimension (M = 1 apart). */
 export function shapeClass(d: MatmulDims): string {
   const bucket = (x: number) => (x < 64 ? 's' : x < 512 ? 'm' : x < 1536 ? 'l' : 'x');
   const vec4 = !d.transB && d.N % 4 === 0 && d.bBatchStride % 4 === 0 ? 'v4' : 'v1';
-  return `matmul:${d.transA ? 'T' : 'N'}${d.transB ? 'T' : 'N'}:${vec4}:${bucket(d.M)}${bucket(d.N)}${bucket(d.K)}`;
+  return `matmul:${d.transA ? 'T' : 'N'}${d.transB ? 'T' : 'N'}:${vec4}:${d.M === 1 ? '1' : bucket(d.M)}${bucket(d.N)}${bucket(d.K)}`;
 }
 
-/** The variant for `d` when none is forced. */
+export const MATMUL = new VariantTable<MatmulDims>(MATMUL_RECORDS, {
+  kind: 'matmul',
+  shapeClass,
+  defaultFor: (rt, d) => defaultVariant(rt, d),
+  worthTuning: (d) => 2 * d.M * d.N * d.K * d.batch >= TUNE_MIN_FLOPS,
+  tuneJob: (rt, d, candidates, scaled) => matmulTuneJob(rt, d, candidates, scaled ? TUNE_MAX_FLOPS : Infinity),
+});
+
+/** Every variant this adapter can run (forced or tuned). */
+export function supportedVariants(rt: Runtime): MatmulVariant[] {
+  return MATMUL.records.filter((r) => MATMUL.supported(rt, r)).map((r) => r.name);
+}
+
+/** The variants the autotuner times for `d` on this adapter's kernel family. */
+export function candidateVariants(rt: Runtime, d: MatmulDims): MatmulVariant[] {
+  return MATMUL.candidates(rt, d).map((r) => r.name);
+}
+
+/** The variant for `d` when none is forced (the launcher asks MATMUL.select directly). */
 export function chooseMatmulVariant(rt: Runtime, d: MatmulDims): MatmulVariant {
-  if (2 * d.M * d.N * d.K * d.batch < TUNE_MIN_FLOPS) return defaultVariant(rt, d);
-  const tuner = autotuner(rt);
-  const key = shapeClass(d);
-  const hit = tuner.lookup(key);
-  if (hit && hit in MATMUL_VARIANTS && variantSupported(rt, hit as MatmulVariant)) return hit as MatmulVariant;
-  tuner.schedule(key, () => matmulTuneJob(rt, d, TUNE_MAX_FLOPS));
-  return defaultVariant(rt, d);
+  return MATMUL.select(rt, d, undefined, 'matmul').name;
 }
 
-/** Time every supported variant on `d` (full size) now and cache the winner for its class. */
+/** Time every candidate on `d` (full size) now and cache the winner for its class. */
 export async function tuneMatmul(rt: Runtime, d: MatmulDims): Promise<TuneResult> {
-  return autotuner(rt).tune(shapeClass(d), matmulTuneJob(rt, d, Infinity));
+  return autotuner(rt).tune(shapeClass(d), matmulTuneJob(rt, d, MATMUL.candidates(rt, d), Infinity));
 }
 
-/** A job timing each supported variant on one matrix of `d`'s shape (scaled to `maxFlops`). */
-function matmulTuneJob(rt: Runtime, full: MatmulDims, maxFlops: number): TuneJob {
+/** A job timing `candidates` on one matrix of `d`'s shape (scaled to `maxFlops`). */
+function matmulTuneJob(rt: Runtime, full: MatmulDims, candidates: MatmulRecord[], maxFlops: number): TuneJob {
   const d: MatmulDims = { ...full, batch: 1, aBatchStride: 0, bBatchStride: 0, hasBias: false, activation: 'none' };
   // Fewer rows first: every band of rows streams all of opB, so cutting M keeps opB's size
   // against the CPU's caches, which a cut in K or N would shrink. (On lavapipe sg8 ran 2048^3
@@ -60,36 +74,7 @@ function matmulTuneJob(rt: Runtime, full: MatmulDims, maxFlops: number): TuneJob
     else if (d.M >= d.N) d.M = Math.ceil(d.M / 2);
     else d.N = full.N % 4 === 0 ? Math.ceil(d.N / 8) * 4 : Math.ceil(d.N / 2);
   }
-  const device = rt.device;
-  const storage = (elems: number, label: string) =>
-    device.createBuffer({ label: `webgrad:autotune-${label}`, size: Math.max(16, Math.ceil(elems / 4) * 16), usage: GPUBufferUsage.STORAGE });
-  const buffers = [storage(d.M * d.K, 'A'), storage(d.K * d.N, 'B'), storage(4, 'bias'), storage(d.M * d.N, 'C')];
-  const uniforms: GPUBuffer[] = [];
-  const candidates = supportedVariants(rt).map((v) => {
-    const plan = planMatmul(rt, v, d, 'autotune');
-    const kernel = rt.pipelines.get(plan.key);
-    const launches = plan.launches.map((l) => {
-      const u = device.createBuffer({ label: 'webgrad:autotune-params', size: l.params.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-      device.queue.writeBuffer(u, 0, l.params);
-      uniforms.push(u);
-      const entries = [u, ...buffers].map((buffer, binding) => ({ binding, resource: { buffer } }));
-      return { grid: l.grid, bindGroup: device.createBindGroup({ label: `webgrad:autotune:${v}`, layout: kernel.layout, entries }) };
-    });
-    return {
-      name: v,
-      encode(pass: GPUComputePassEncoder) {
-        pass.setPipeline(kernel.pipeline);
-        for (const l of launches) {
-          pass.setBindGroup(0, l.bindGroup);
-          pass.dispatchWorkgroups(...l.grid);
-        }
-      },
-    };
-  });
-  return {
-    candidates,
-    dispose() {
-      for (const b of [...buffers, ...uniforms]) b.destroy();
-    },
-  };
+  // The scaled shape may leave a candidate's limits (gemv needs M = 1, kept by the scaling).
+  const fitting = candidates.filter((r) => r.fits?.(d) ?? true);
+  return planJob(rt, d, fitting, [d.M * d.K, d.K * d.N, 4, d.M * d.N], 'autotune');
 }

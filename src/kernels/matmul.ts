@@ -1,10 +1,12 @@
-// Launcher for shaders/matmul.wgsl: entry 'tiled' (workgroup memory) or 'rows' (register
-// rows, optional subgroup broadcast). The variant is forced (args.variant, or
-// WEBGRAD_MATMUL in Node), else autotuned per adapter and shape class (matmul-tune.ts).
+// Launcher for the matmul variants (shaders/matmul.wgsl for CPU drivers, matmul-gpu.wgsl for
+// GPUs). One question per launch: the variant table (matmul-tune.ts) returns the record to
+// run, forced (args.variant, or WEBGRAD_MATMUL in Node) or chosen per adapter and shape
+// class, and the record's plan is recorded as it stands.
 import { ShapeError } from '../errors.ts';
 import { empty, type Tensor } from '../tensor.ts';
-import { chooseMatmulVariant } from './matmul-tune.ts';
-import { checkVariant, planMatmul, type MatmulDims, type MatmulVariant } from './matmul-variants.ts';
+import { MATMUL } from './matmul-tune.ts';
+import type { MatmulDims, MatmulVariant } from './matmul-variants.ts';
+import { runPlan } from './variants.ts';
 
 export type { MatmulVariant } from './matmul-variants.ts';
 
@@ -39,11 +41,9 @@ export function matmulKernel(args: MatmulKernelArgs): Tensor {
     hasBias: bias !== null,
     activation: args.activation ?? 'none',
   };
-  const forced = args.variant ?? envVariant();
-  const variant = forced ? checkVariant(rt, forced, label) : chooseMatmulVariant(rt, dims);
-  const plan = planMatmul(rt, variant, dims, label);
+  const record = MATMUL.select(rt, dims, args.variant ?? envVariant(), label);
   const buffers = [a.buffer(label), b.buffer(label), bias ? bias.buffer(label) : rt.placeholder('read'), out.buffer(label)];
-  for (const l of plan.launches) rt.dispatch(plan.key, l.params, buffers, l.grid, `${label}.forward`);
+  runPlan(rt, record.plan(rt, dims, label), buffers, label);
   return out;
 }
 

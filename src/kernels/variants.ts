@@ -1,0 +1,209 @@
+// Kernel variants as self-describing records, shared by every family that has more than one
+// way to run (matmul today; conv and attention reuse it). A record carries everything about
+// one variant: its name, what it is for, which kernel family tunes it, what the adapter must
+// have (subgroups, invocations, workgroup memory), which shapes it can run, and its plan (the
+// pipelines, Params, grids and scratch buffers of one launch). A VariantTable answers the
+// three questions a launcher and the autotuner ask: can the adapter run it, can it run this
+// shape, and which records compete for a shape on this adapter's kernel family.
+// selectVariant() is the one call a launch makes: forced name, else the tuned winner of the
+// shape class, else the family default, with a background tuning job scheduled for a new
+// large class (src/gpu/autotune.ts times the candidates' plans, nothing else).
+import { ValueError } from '../errors.ts';
+import { autotuner, type TuneJob } from '../gpu/autotune.ts';
+import type { KernelKey } from '../gpu/pipelines.ts';
+import type { Runtime } from '../gpu/runtime.ts';
+import { empty } from '../tensor.ts';
+
+export type Family = 'cpu' | 'gpu';
+
+/** What the adapter must have for a variant to compile and run. */
+export interface VariantNeeds {
+  /** Subgroup operations with at least this many lanes (the adapter's subgroupMinSize). */
+  subgroupMinSize?: number;
+  /** Invocations per workgroup. */
+  invocations?: number;
+  /** Bytes of workgroup memory. */
+  workgroupStorage?: number;
+}
+
+/** A buffer of one launch: an operand of the launcher (by index) or a scratch buffer. */
+export type BufferRef = { operand: number } | { scratch: number };
+
+export interface PlanStep {
+  key: KernelKey;
+  params: Uint8Array<ArrayBuffer>;
+  grid: [number, number, number];
+  /** One per binding after the uniform (binding 0). */
+  buffers: readonly BufferRef[];
+}
+
+export interface Plan {
+  steps: PlanStep[];
+  /** f32 elements of each scratch buffer the steps use (partial sums). */
+  scratch: number[];
+}
+
+export interface VariantRecord<D> {
+  name: string;
+  /** What the variant is for (docs/ARCHITECTURE.md lists the same). */
+  purpose: string;
+  /** Kernel families whose autotuner times it (any supported record can be forced). */
+  families: readonly Family[];
+  needs: VariantNeeds;
+  /** Whether the variant can run `d` at all (shape limits); absent: every shape. */
+  fits?(d: D): boolean;
+  /** Whether the tuner should time it for `d` (a cheap filter; default: fits). */
+  worthTiming?(d: D): boolean;
+  plan(rt: Runtime, d: D, op: string): Plan;
+}
+
+/** The smallest subgroup size the adapter may use; 0 without the 'subgroups' feature. */
+export function subgroupMinSize(rt: Runtime): number {
+  if (!rt.device.features.has('subgroups' as GPUFeatureName)) return 0;
+  const info = (rt.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
+  return info?.subgroupMinSize ?? 4; // WebGPU guarantees at least 4
+}
+
+export function family(rt: Runtime): Family {
+  return rt.kind.cpu ? 'cpu' : 'gpu';
+}
+
+export interface TableOptions<D> {
+  /** Family name used in keys and errors ('matmul'). */
+  kind: string;
+  /** Shape class of `d`: tuned winners are cached per (adapter, class). */
+  shapeClass(d: D): string;
+  /** The variant used without timing. */
+  defaultFor(rt: Runtime, d: D): string;
+  /** Work below which the default runs without scheduling a tuning job. */
+  worthTuning(d: D): boolean;
+  /** A job timing `candidates` on a (possibly scaled-down) shape of `d`'s class. */
+  tuneJob(rt: Runtime, d: D, candidates: VariantRecord<D>[], scaled: boolean): TuneJob;
+}
+
+export class VariantTable<D> {
+  readonly byName: ReadonlyMap<string, VariantRecord<D>>;
+
+  constructor(
+    readonly records: readonly VariantRecord<D>[],
+    readonly options: TableOptions<D>,
+  ) {
+    this.byName = new Map(records.map((r) => [r.name, r]));
+  }
+
+  get names(): string[] {
+    return this.records.map((r) => r.name);
+  }
+
+  /** The adapter can compile and run the record (features and limits). */
+  supported(rt: Runtime, r: VariantRecord<D>): boolean {
+    const n = r.needs;
+    if ((n.invocations ?? 0) > rt.limits.maxComputeInvocationsPerWorkgroup) return false;
+    if ((n.workgroupStorage ?? 0) > rt.limits.maxComputeWorkgroupStorageSize) return false;
+    return !n.subgroupMinSize || subgroupMinSize(rt) >= n.subgroupMinSize;
+  }
+
+  /** The records the autotuner times for `d` on this adapter's kernel family. */
+  candidates(rt: Runtime, d: D): VariantRecord<D>[] {
+    const fam = family(rt);
+    return this.records.filter(
+      (r) => r.families.includes(fam) && this.supported(rt, r) && (r.fits?.(d) ?? true) && (r.worthTiming?.(d) ?? true),
+    );
+  }
+
+  /** A forced variant, validated: known, supported by the adapter, able to run `d`. */
+  check(rt: Runtime, name: string, d: D, op: string): VariantRecord<D> {
+    const r = this.byName.get(name);
+    if (!r) throw new ValueError(op, `unknown ${this.options.kind} variant '${name}' (one of ${this.names.join(', ')})`);
+    if (!this.supported(rt, r)) {
+      throw new ValueError(op, `${this.options.kind} variant '${name}' needs features or limits this adapter lacks (${describeNeeds(r.needs)}; subgroup min size ${subgroupMinSize(rt)})`);
+    }
+    if (r.fits && !r.fits(d)) throw new ValueError(op, `${this.options.kind} variant '${name}' cannot run this shape (${r.purpose})`);
+    return r;
+  }
+
+  /**
+   * The one question a launch asks: which record runs `d`. A forced name wins; else the tuned
+   * winner of d's class (if it still fits), else the default, and a large new class gets a
+   * background tuning job (never awaited here).
+   */
+  select(rt: Runtime, d: D, forced: string | undefined, op: string): VariantRecord<D> {
+    if (forced) return this.check(rt, forced, d, op);
+    const fallback = () => this.check(rt, this.options.defaultFor(rt, d), d, op);
+    if (!this.options.worthTuning(d)) return fallback();
+    const tuner = autotuner(rt);
+    const key = this.options.shapeClass(d);
+    const hit = tuner.lookup(key);
+    const r = hit === undefined ? undefined : this.byName.get(hit);
+    if (r && this.supported(rt, r) && (r.fits?.(d) ?? true)) return r;
+    if (hit === undefined) tuner.schedule(key, () => this.options.tuneJob(rt, d, this.candidates(rt, d), true));
+    return fallback();
+  }
+}
+
+function describeNeeds(n: VariantNeeds): string {
+  const parts: string[] = [];
+  if (n.subgroupMinSize) parts.push(`subgroups of >= ${n.subgroupMinSize} lanes`);
+  if (n.invocations) parts.push(`${n.invocations} invocations per workgroup`);
+  if (n.workgroupStorage) parts.push(`${n.workgroupStorage} bytes of workgroup memory`);
+  return parts.join(', ') || 'nothing';
+}
+
+/**
+ * Record a plan into the runtime's pass: operands are the launcher's buffers, scratch buffers
+ * live for the launch (their pool buffers are reusable after the next submit).
+ */
+export function runPlan(rt: Runtime, plan: Plan, operands: readonly GPUBuffer[], label: string): void {
+  // Scratch as tensors: disposing one returns its buffer to the pool, or to a capture that pins it.
+  const scratch = plan.scratch.map((elems) => empty([Math.max(4, elems)], 'f32', `${label}.scratch`));
+  try {
+    const pick = (ref: BufferRef) => ('operand' in ref ? operands[ref.operand] : scratch[ref.scratch].buffer(label));
+    for (const s of plan.steps) rt.dispatch(s.key, s.params, s.buffers.map(pick), s.grid, `${label}.forward`);
+  } finally {
+    for (const t of scratch) t.dispose();
+  }
+}
+
+/**
+ * A tuning job over records' plans: the candidates share the job's operand buffers (contents
+ * do not matter for timing), each gets its own scratch, uniforms and bind groups.
+ */
+export function planJob<D>(rt: Runtime, d: D, candidates: VariantRecord<D>[], operandElems: number[], op: string): TuneJob {
+  const device = rt.device;
+  const owned: GPUBuffer[] = [];
+  const storage = (elems: number, label: string) => {
+    const b = device.createBuffer({ label: `webgrad:autotune-${label}`, size: Math.max(16, Math.ceil(elems / 4) * 16), usage: GPUBufferUsage.STORAGE });
+    owned.push(b);
+    return b;
+  };
+  const operands = operandElems.map((n, i) => storage(n, `operand${i}`));
+  const jobs = candidates.map((r) => {
+    const plan = r.plan(rt, d, op);
+    const scratch = plan.scratch.map((n, i) => storage(n, `scratch${i}`));
+    const steps = plan.steps.map((s) => {
+      const kernel = rt.pipelines.get(s.key);
+      const u = device.createBuffer({ label: 'webgrad:autotune-params', size: s.params.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+      owned.push(u);
+      device.queue.writeBuffer(u, 0, s.params);
+      const bufs = [u, ...s.buffers.map((ref) => ('operand' in ref ? operands[ref.operand] : scratch[ref.scratch]))];
+      const entries = bufs.map((buffer, binding) => ({ binding, resource: { buffer } }));
+      return { grid: s.grid, pipeline: kernel.pipeline, bindGroup: device.createBindGroup({ label: `webgrad:autotune:${r.name}`, layout: kernel.layout, entries }) };
+    });
+    return {
+      name: r.name,
+      encode(pass: GPUComputePassEncoder) {
+        for (const s of steps) {
+          pass.setPipeline(s.pipeline);
+          pass.setBindGroup(0, s.bindGroup);
+          pass.dispatchWorkgroups(...s.grid);
+        }
+      },
+    };
+  });
+  return {
+    candidates: jobs,
+    dispose() {
+      for (const b of owned) b.destroy();
+    },
+  };
+}
