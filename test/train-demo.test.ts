@@ -1,11 +1,9 @@
-// The demo page (npm run demo) in headless Chromium: it loads the digits served as IDX, trains
-// in the page on WebGPU, draws live curves, and predicts a digit drawn with the mouse.
-// Skipped only when Chromium is missing outside CI (scripts/browser-harness.ts browserGate).
+// The demo page (npm run demo) in headless Chromium and Firefox: it loads the digits served as
+// IDX, trains in the page on WebGPU, draws live curves, and predicts a digit drawn with the mouse.
+// Skipped only when the engine is missing outside CI (scripts/browser-harness.ts browserGate).
 import { describe, expect, it } from 'vitest';
-import { browserGate, pageResults, withBrowserPage } from '../scripts/browser-harness.ts';
+import { BROWSER_TITLE, browserGate, pageResults, suiteBrowsers, withBrowserPage } from '../scripts/browser-harness.ts';
 import { ensureDemoData } from '../scripts/demo-data.ts';
-
-const gate = browserGate();
 
 interface SelfTest {
   epochs: { epoch: number; testAccuracy: number; trainLoss: number }[];
@@ -16,7 +14,9 @@ interface SelfTest {
   lossPoints: number;
 }
 
-describe.skipIf(gate.skip)('demo page', () => {
+for (const engine of suiteBrowsers()) {
+const gate = browserGate(engine);
+describe.skipIf(gate.skip)(`demo page (${BROWSER_TITLE[engine]})${gate.skip ? ` — skipped: ${gate.reason}` : ''}`, () => {
   it('trains in the page, plots, and predicts a test digit and a digit drawn with the mouse', async () => {
     await ensureDemoData();
     const { r, guess, bars, chartInk } = await withBrowserPage(
@@ -44,7 +44,7 @@ describe.skipIf(gate.skip)('demo page', () => {
           };
         });
       },
-      { query: 'selftest&epochs=1&limit=1000', timeoutMs: 240_000 },
+      { browser: engine, query: 'selftest&epochs=1&limit=1000', timeoutMs: 240_000 },
     );
     expect(r.trainCount).toBe(1000);
     expect(r.epochs).toHaveLength(1);
@@ -57,3 +57,4 @@ describe.skipIf(gate.skip)('demo page', () => {
     expect(chartInk).toBeGreaterThan(20);
   }, 300_000);
 });
+}

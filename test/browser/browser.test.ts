@@ -1,17 +1,22 @@
-// The browser suite: test/browser/page runs CHECKS on navigator.gpu in headless Chromium
-// (scripts/browser-harness.ts); every check becomes one test case here.
-// Skipped (with the reason in the test name) only when Chromium is missing outside CI.
+// The browser suite: test/browser/page runs CHECKS on navigator.gpu in headless Chromium and
+// in headless Firefox (scripts/browser-harness.ts; $WEBGRAD_BROWSERS narrows it); every check
+// becomes one test case per engine here.
+// Skipped (with the reason in the test name) only when the engine is missing outside CI.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserGate, pageResults, withBrowserPage } from '../../scripts/browser-harness.ts';
-import { Rng } from '../../src/index.ts';
+import { BROWSER_TITLE, browserGate, pageResults, suiteBrowsers, withBrowserPage, type BrowserName } from '../../scripts/browser-harness.ts';
+import { Rng, type AdapterSummary } from '../../src/index.ts';
+import { adapterKind, describeKind, hasAdapterInfo } from '../../src/gpu/kind.ts';
 import { expectClose } from '../helpers.ts';
 import { CHECKS, RANDN_COUNT, RANDN_SEED } from './page/checks.ts';
 import type { CheckResult, PageResults } from './page/main.ts';
 
-const gate = browserGate();
-if (gate.skip) console.warn(`[browser suite] skipped: ${gate.reason}`);
+for (const engine of suiteBrowsers()) suite(engine);
 
-describe.skipIf(gate.skip)(`browser (headless Chromium, navigator.gpu)${gate.skip ? ` — skipped: ${gate.reason}` : ''}`, () => {
+function suite(engine: BrowserName): void {
+const gate = browserGate(engine);
+if (gate.skip) console.warn(`[browser suite] ${engine} skipped: ${gate.reason}`);
+
+describe.skipIf(gate.skip)(`browser (headless ${BROWSER_TITLE[engine]}, navigator.gpu)${gate.skip ? ` — skipped: ${gate.reason}` : ''}`, () => {
   let results: PageResults | null = null;
   let failure: Error | null = null;
   const logs: string[] = [];
@@ -24,14 +29,14 @@ describe.skipIf(gate.skip)(`browser (headless Chromium, navigator.gpu)${gate.ski
         } finally {
           logs.push(...ctx.logs);
         }
-      });
+      }, { browser: engine });
     } catch (e) {
       failure = e as Error;
     }
   });
 
   afterAll(() => {
-    if (results && !results.ok) console.error(`[browser suite] page log:\n${logs.join('\n')}`);
+    if (results && !results.ok) console.error(`[browser suite] ${engine} page log:\n${logs.join('\n')}`);
   });
 
   function result(name: string): CheckResult {
@@ -53,11 +58,16 @@ describe.skipIf(gate.skip)(`browser (headless Chromium, navigator.gpu)${gate.ski
     });
   }
 
-  it('reports a WebGPU adapter (SwiftShader without a GPU)', () => {
-    const adapter = result('init() acquires navigator.gpu').detail as { vendor: string; architecture: string; driver: string };
-    console.log(`[browser suite] adapter: ${JSON.stringify(adapter)}`);
+  it('reports a WebGPU adapter and picks its kernel family by the documented rule', () => {
+    const adapter = result('init() acquires navigator.gpu').detail as AdapterSummary & { kernels: string };
+    console.log(`[browser suite] ${engine} adapter: ${JSON.stringify(adapter)}`);
     expect(adapter.driver).toBe('browser');
-    expect(`${adapter.vendor}${adapter.architecture}`.length).toBeGreaterThan(0);
+    expect(adapter.kernels).toBe(describeKind(adapterKind(adapter, 'auto')));
+    // Chromium names its adapter (SwiftShader without a GPU); Firefox's software adapter has
+    // an empty adapter.info and says only that it is a fallback adapter.
+    if (engine === 'chromium') expect(hasAdapterInfo(adapter)).toBe(true);
+    else if (!hasAdapterInfo(adapter)) expect(adapter.isFallbackAdapter || !adapterKind(adapter, 'auto').cpu).toBe(true);
+    expect(results!.userAgent).toMatch(engine === 'firefox' ? /Firefox\/\d+/ : /Chrom(e|ium)\/\d+/);
   });
 
   it('seeded randn gives the same values in the browser and in Node', () => {
@@ -67,3 +77,4 @@ describe.skipIf(gate.skip)(`browser (headless Chromium, navigator.gpu)${gate.ski
     expectClose(values, expected, { rtol: 0, atol: 0 });
   });
 });
+}

@@ -2,9 +2,10 @@
 // Each check throws on failure and returns details (actual values) that the page reports;
 // test/browser/browser.test.ts turns every entry into one test case.
 import {
-  init, tensor, zeros, matmul, linear, relu, sigmoid, mseLoss, randn, tidy, memory, flush, sync,
+  init, tensor, zeros, matmul, linear, relu, sigmoid, mseLoss, randn, tidy, memory, flush, sync, runtime,
   type AdapterSummary, type Tensor,
 } from 'webgrad';
+import { describeKind } from '../../../src/gpu/kind.ts';
 import { assert, assertClose, assertEqual } from './assert.ts';
 
 export interface Check {
@@ -35,7 +36,8 @@ export const CHECKS: Check[] = [
       assert(typeof navigator !== 'undefined' && navigator.gpu, 'navigator.gpu is missing (insecure origin or WebGPU disabled)');
       adapter = await init();
       assert(adapter.driver === 'browser', `expected driver 'browser', got '${adapter.driver}'`);
-      return adapter;
+      // The kernel family and why (src/gpu/kind.ts): the test compares it with the rule.
+      return { ...adapter, kernels: describeKind(runtime().kind) };
     },
   },
   {
