@@ -2,6 +2,8 @@
 //
 //   unary:      out[i] = f(a[i])                      f picked by the override constant OP
 //   unary_grad: out[i] = g[i] * f'(x[i])              x is the op's input or output (see OP)
+//   pow (OP POW): unary out = x^alpha, unary_grad out = g * d(x^alpha)/dx (x: the input);
+//               binary POW: a^b, POW_DA: d(a^b)/da, POW_DB: d(a^b)/db (see pow_f below)
 //   binary:     out[i] = a[idx_a(i)] (op) b[idx_b(i)] idx_* map an output index to an operand
 //                                                     index through per-operand strides, 0 on
 //                                                     broadcast dims (up to rank 8)
@@ -39,11 +41,14 @@ struct Params {
 // Unary op codes (keep in sync with src/kernels/elementwise.ts).
 const NEG = 0u; const EXP = 1u; const LOG = 2u; const SQRT = 3u; const SQUARE = 4u;
 const TANH = 5u; const RELU = 6u; const SIGMOID = 7u; const AFFINE = 8u; const ABS = 9u;
-const RECIP = 10u; const SIGN = 11u;
+const RECIP = 10u; const SIGN = 11u; const POW = 12u;
 // Binary op codes.
 const ADD = 0u; const SUB = 1u; const MUL = 2u; const DIV = 3u; const MAXIMUM = 4u; const GT = 5u; const EQ = 6u;
 const EXPAND = 7u;  // out = alpha * a broadcast to the output shape (b unused)
 const SAME = 8u;    // 1 where a == b or both are NaN (the mask of max's gradient: a NaN max came from a NaN)
+const POW_A = 10u;   // a^b
+const POW_DA = 11u;  // d(a^b)/da = b * a^(b - 1), 0 where b == 0 (torch's pow_backward_self)
+const POW_DB = 12u;  // d(a^b)/db = a^b * log(a), 0 where a == 0 and b >= 0 (torch's pow_backward_exponent)
 const MAX_SHARE = 9u;  // torch.maximum's gradient share of a: 1 if a > b, 1/2 on a tie, 0 if a < b, 1 if either is NaN
 
 fn flat_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
@@ -52,6 +57,35 @@ fn flat_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 
 fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+// +Inf as a run-time value (P.beta is 0 for pow: a constant infinity does not compile).
+fn inf() -> f32 {
+  return bitcast<f32>(bitcast<u32>(P.beta) | 0x7f800000u);
+}
+
+// x^y with C's (and PyTorch's) special cases: x^0 = 1 and 1^y = 1 even for NaN; (-1)^+-Inf = 1;
+// a negative base takes an integer exponent (the sign from its parity) and gives NaN for any
+// other; 0^y is 0 for y > 0 and Inf for y < 0 (signed for -0 and odd y). Otherwise
+// exp2(y * log2|x|); y = 1 and y = 2 are exact.
+fn pow_f(x: f32, y: f32) -> f32 {
+  if (y == 0.0 || x == 1.0) { return 1.0; }
+  if (is_nan(x)) { return x; }
+  if (is_nan(y)) { return y; }
+  if (y == 1.0) { return x; }
+  if (y == 2.0) { return x * x; }
+  let ax = abs(x);
+  let yinf = (bitcast<u32>(y) & 0x7fffffffu) == 0x7f800000u;
+  if (ax == 1.0 && yinf) { return 1.0; }
+  var r = exp2(y * log2(ax));
+  if (ax == 0.0) { r = select(inf(), 0.0, y > 0.0); }
+  if ((bitcast<u32>(x) & 0x80000000u) != 0u) {
+    if (!yinf && floor(y) != y) { return bitcast<f32>(bitcast<u32>(x) | 0x7fc00000u); }  // NaN
+    // Odd only below 2^24 (every larger f32 is even); -Inf and Inf exponents are even.
+    let odd = !yinf && abs(y) < 16777216.0 && y - 2.0 * floor(0.5 * y) == 1.0;
+    return select(r, -r, odd);
+  }
+  return r;
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -80,6 +114,7 @@ fn unary_f(x: f32) -> f32 {
     case ABS: { return abs(x); }
     case RECIP: { return 1.0 / x; }
     case SIGN: { return sign(x); }
+    case POW: { return pow_f(x, P.alpha); }
     default: { return x; }
   }
 }
@@ -101,6 +136,7 @@ fn unary_df(x: f32) -> f32 {
     case AFFINE: { return P.alpha; }
     case ABS: { return sign(x); }
     case RECIP: { return -x * x; }       // x = y = 1/input
+    case POW: { return select(P.alpha * pow_f(x, P.alpha - 1.0), 0.0, P.alpha == 0.0); }  // x = input
     default: { return 1.0; }
   }
 }
@@ -145,6 +181,9 @@ fn binary_f(a: f32, b: f32) -> f32 {
     case GT: { return select(0.0, 1.0, a > b); }
     case EQ: { return select(0.0, 1.0, a == b); }
     case EXPAND: { return P.alpha * a; }
+    case POW_A: { return pow_f(a, b); }
+    case POW_DA: { return select(b * pow_f(a, b - 1.0), 0.0, b == 0.0); }
+    case POW_DB: { return select(pow_f(a, b) * log(a), 0.0, a == 0.0 && b >= 0.0); }
     case SAME: { return select(0.0, 1.0, a == b || (is_nan(a) && is_nan(b))); }
     case MAX_SHARE: {
       if (is_nan(a) || is_nan(b)) { return 1.0; }

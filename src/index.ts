@@ -12,6 +12,7 @@ export {
 } from './ops/elementwise.ts';
 export { sum, mean, max, argmax, type ReduceOptions, type ArgmaxOptions, type ReduceArgs, type ArgmaxArgs, type AxisArg } from './ops/reduce.ts';
 export { matmul, type MatmulOptions } from './ops/matmul.ts';
+export { pow } from './ops/pow.ts';
 export { conv2d, type Conv2dOptions } from './ops/conv.ts';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './ops/pool.ts';
 export { pad, type PadOptions } from './ops/pad.ts';

@@ -8,7 +8,7 @@ import { refArray, type RefArray } from '../src/check/array.ts';
 import { argmaxRef, mseLossRef, REFERENCE } from '../src/check/reference.ts';
 import { adamStepRef, sgdStepRef, type StepOptions } from '../src/check/reference/optim.ts';
 import {
-  abs, add, argmax, div, exp, log, logSoftmax, matmul, max, maximum, mean, mseLoss, mul, neg, relu, sigmoid, softmax,
+  abs, add, argmax, div, exp, log, logSoftmax, matmul, max, maximum, mean, mseLoss, mul, neg, pow, relu, sigmoid, softmax,
   softmaxCrossEntropy, sqrt, square, sum, tanh, tensor, type Tensor,
 } from '../src/index.ts';
 import { Adam, AdamW, SGD, type Optimizer } from '../src/optim/index.ts';
@@ -111,6 +111,9 @@ const IMPLS: Record<string, Impl> = {
   'mul(a, b)': binary('mul', mul),
   'div(a, b)': binary('div', div),
   'maximum(a, b)': binary('maximum', maximum),
+  'pow(a, b)': { gpu: ({ a, b }) => pow(f32(a), f32(b)), ref: ({ a, b }) => REFERENCE.pow.forward([ref(a), ref(b)], undefined).data },
+  'pow(x, 3)': { gpu: ({ x }) => pow(f32(x), 3), ref: ({ x }) => REFERENCE.powScalar.forward([ref(x)], { exponent: 3 }).data },
+  'pow(x, -0.5)': { gpu: ({ x }) => f32(x).pow(-0.5), ref: ({ x }) => REFERENCE.powScalar.forward([ref(x)], { exponent: -0.5 }).data },
   'sum(x)': { gpu: ({ x }) => sum(f32(x)), ref: ({ x }) => REFERENCE.sum.forward([ref(x)], all(x)).data },
   'mean(x)': { gpu: ({ x }) => mean(f32(x)), ref: ({ x }) => REFERENCE.mean.forward([ref(x)], all(x)).data },
   'max(x)': { gpu: ({ x }) => max(f32(x)), ref: ({ x }) => REFERENCE.max.forward([ref(x)], all(x)).data },
@@ -132,6 +135,8 @@ const IMPLS: Record<string, Impl> = {
   'd/dx max(x)': grad(['x'], 0, (x) => max(x), ([x]) => REFERENCE.max.backward([x], { axes: [0], keepDims: false }, ones([]))[0]!),
   'd/da maximum(a, b)': grad(['a', 'b'], 0, maximum, ([a, b]) => REFERENCE.maximum.backward([a, b], undefined, ones(a.shape))[0]!),
   'd/db maximum(a, b)': grad(['a', 'b'], 1, maximum, ([a, b]) => REFERENCE.maximum.backward([a, b], undefined, ones(a.shape))[1]!),
+  'd/da pow(a, b)': grad(['a', 'b'], 0, pow, ([a, b]) => REFERENCE.pow.backward([a, b], undefined, ones(a.shape))[0]!),
+  'd/db pow(a, b)': grad(['a', 'b'], 1, pow, ([a, b]) => REFERENCE.pow.backward([a, b], undefined, ones(a.shape))[1]!),
   'd/dx sqrt(x)': elementwiseGrad('sqrt', sqrt),
   'd/dx log(x)': elementwiseGrad('log', log),
   'd/dx sigmoid(x)': elementwiseGrad('sigmoid', sigmoid),

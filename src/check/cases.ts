@@ -8,6 +8,7 @@ import { linear } from '../ops/linear.ts';
 import { softmaxCrossEntropy, mseLoss } from '../ops/loss.ts';
 import { div, relu, sigmoid, tanh } from '../ops/elementwise.ts';
 import { matmul } from '../ops/matmul.ts';
+import { pow } from '../ops/pow.ts';
 import { conv2d } from '../ops/conv.ts';
 import { pad } from '../ops/pad.ts';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../ops/pool.ts';
@@ -84,6 +85,15 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
   sigmoid: each(UNARY_SHAPES, (a) => a.sigmoid()),
   abs: each(UNARY_SHAPES, (a) => a.abs()),
   recip: each(UNARY_SHAPES, (a) => div(2, a), pos, '2/x '),
+  pow: [
+    ...each([[[3, 4], [3, 4]], [[2, 3, 4], [4]], [[3, 1], [1, 5]]], (a, b) => a.pow(b), pos),
+  ],
+  powScalar: [
+    ...each(UNARY_SHAPES, (a) => a.pow(3), normal, 'x^3 (negative bases) '),
+    ...each([[[3, 17]]], (a) => a.pow(-2), pos, 'x^-2 '),
+    ...each([[[2, 3, 4]]], (a) => a.pow(0.5), pos, 'x^0.5 '),
+    ...each([[[4, 5]]], (a) => a.pow(2.5), pos, 'x^2.5 '),
+  ],
   sum: [
     ...each([[[3, 5]]], (a) => a.sum(), normal, 'all '),
     ...each([[[2, 3, 4]]], (a) => a.sum({ axis: 1 }), normal, 'axis 1 '),

@@ -9,6 +9,7 @@ import { ELEMENTWISE_REF } from './reference/elementwise.ts';
 import { INDEXING_REF } from './reference/indexing.ts';
 import { LAYERNORM_REF } from './reference/layernorm.ts';
 import { MATMUL_REF } from './reference/matmul.ts';
+import { POW_REF } from './reference/pow.ts';
 import { NORM_REF } from './reference/norm.ts';
 import { DROPOUT_REF } from './reference/dropout.ts';
 import { POOL_REF } from './reference/pool.ts';
@@ -23,6 +24,7 @@ export { mseLossRef } from './reference/softmax.ts';
 
 export const REFERENCE: ReferenceTable = {
   ...ELEMENTWISE_REF,
+  ...POW_REF,
   ...REDUCE_REF,
   ...SHAPE_REF,
   ...MATMUL_REF,

@@ -9,11 +9,11 @@ const WG = 256;
 export const MAX_BROADCAST_RANK = 8;
 
 export const UNARY = {
-  neg: 0, exp: 1, log: 2, sqrt: 3, square: 4, tanh: 5, relu: 6, sigmoid: 7, affine: 8, abs: 9, recip: 10, sign: 11,
+  neg: 0, exp: 1, log: 2, sqrt: 3, square: 4, tanh: 5, relu: 6, sigmoid: 7, affine: 8, abs: 9, recip: 10, sign: 11, pow: 12,
 } as const;
 export type UnaryKind = keyof typeof UNARY;
 
-export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, gt: 5, eq: 6, expand: 7, same: 8, maxShare: 9 } as const;
+export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, gt: 5, eq: 6, expand: 7, same: 8, maxShare: 9, pow: 10, powDa: 11, powDb: 12 } as const;
 export type BinaryKind = keyof typeof BINARY;
 
 /** Whole vec4s: the VEC4 form (4 elements an invocation) applies. */

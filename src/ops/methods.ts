@@ -12,6 +12,7 @@ import { mseLoss, softmaxCrossEntropy, type MseOptions } from './loss.ts';
 import { pad, type PadOptions } from './pad.ts';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from './pool.ts';
 import { matmul, type MatmulOptions } from './matmul.ts';
+import { pow } from './pow.ts';
 import { argmax, max, mean, sum, type ArgmaxArgs, type ReduceArgs } from './reduce.ts';
 import { alias, flatten, permute, reshape, squeeze, transpose, unsqueeze, view, type ShapeArgs } from './shape.ts';
 import { logSoftmax, softmax } from './softmax.ts';
@@ -32,6 +33,8 @@ declare module '../tensor.ts' {
     relu(): Tensor;
     sigmoid(): Tensor;
     abs(): Tensor;
+    /** this ** exponent elementwise (torch.pow). */
+    pow(exponent: Tensor | number): Tensor;
     sum(...args: ReduceArgs): Tensor;
     mean(...args: ReduceArgs): Tensor;
     max(...args: ReduceArgs): Tensor;
@@ -87,6 +90,7 @@ P.tanh = function () { return ew.tanh(this); };
 P.relu = function () { return ew.relu(this); };
 P.sigmoid = function () { return ew.sigmoid(this); };
 P.abs = function () { return ew.abs(this); };
+P.pow = function (e) { return pow(this, e); };
 P.sum = function (...args) { return sum(this, ...args); };
 P.mean = function (...args) { return mean(this, ...args); };
 P.max = function (...args) { return max(this, ...args); };

@@ -17,6 +17,7 @@ import { dropoutOp } from './dropout.ts';
 import { maxOp, meanOp, sumOp } from './reduce.ts';
 import { padOp } from './pad.ts';
 import { permuteOp, reshapeOp } from './shape.ts';
+import { powOp, powScalarOp } from './pow.ts';
 import { adaptiveAvgPool2dOp, avgPool2dOp, maxPool2dOp } from './pool.ts';
 import { logSoftmaxOp, softmaxOp } from './softmax.ts';
 
@@ -37,6 +38,8 @@ export const OPS = {
   sigmoid: sigmoidOp,
   abs: absOp,
   recip: recipOp,
+  pow: powOp,
+  powScalar: powScalarOp,
   sum: sumOp,
   mean: meanOp,
   max: maxOp,
