@@ -6,6 +6,7 @@
 import type * as JaxModule from '@jax-js/jax';
 import type { DeviceProbe } from '../core/instrument.ts';
 import type { MatmulShape, MlpData, MlpSpec } from '../core/reference.ts';
+import { outSize } from '../suites/conv.ts';
 import type { Engine, OpCase, TrainCase } from './types.ts';
 
 type Jax = typeof JaxModule;
@@ -51,7 +52,7 @@ export async function jaxEngine(useJit: boolean, probeOf: (d: GPUDevice) => Devi
     name: useJit ? 'jax-js-jit' : 'jax-js',
     probe,
     // jit of a single primitive is the eager kernel plus tracing: jit only where it can fuse.
-    suites: useJit ? ['warmup', 'softmax-ce', 'training'] : ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training'],
+    suites: useJit ? ['warmup', 'softmax-ce', 'training', 'conv'] : ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training', 'conv'],
     adapter: probe.adapter,
     ownCounters: () => null,
     matmul(s: MatmulShape, a, b) {
@@ -87,6 +88,36 @@ export async function jaxEngine(useJit: boolean, probeOf: (d: GPUDevice) => Devi
     },
     mlp(spec, data) {
       return mlpCase(jax, spec, data, useJit);
+    },
+    // lax.conv takes NCHW / OIHW (the suite's layout); gradients through jax.grad of sum(y * dy).
+    conv2d(c, pass, x, w, dy) {
+      const X = np.array(x, { shape: [c.N, c.C, c.H, c.W] });
+      const Wt = np.array(w, { shape: [c.O, c.C, c.k, c.k] });
+      const DY = np.array(dy, { shape: [c.N, c.O, ...outSize(c)] });
+      const conv = (xx: Arr, ww: Arr) => jax.lax.conv(xx, ww, [1, 1], [[c.pad, c.pad], [c.pad, c.pad]]);
+      if (pass === 'forward') {
+        const f = maybeJit(conv);
+        return opCase(() => f(X.ref, Wt.ref), [X, Wt, DY]);
+      }
+      if (pass === 'data') {
+        const g = maybeJit(jax.grad((xx: Arr, ww: Arr, d: Arr) => conv(xx, ww).mul(d).sum()) as (a: Arr, b: Arr, d: Arr) => Arr);
+        return opCase(() => g(X.ref, Wt.ref, DY.ref), [X, Wt, DY]);
+      }
+      const g = maybeJit(jax.grad((ww: Arr, xx: Arr, d: Arr) => conv(xx, ww).mul(d).sum()) as (a: Arr, b: Arr, d: Arr) => Arr);
+      return opCase(() => g(Wt.ref, X.ref, DY.ref), [X, Wt, DY]);
+    },
+    // Windows as axes of a reshape ([N, C, OH, k, OW, k]) and a max over them.
+    maxPool(p, pass, x, dy) {
+      const [OH, OW] = [Math.floor(p.H / p.k), Math.floor(p.W / p.k)];
+      const X = np.array(x, { shape: [p.N, p.C, p.H, p.W] });
+      const DY = np.array(dy, { shape: [p.N, p.C, OH, OW] });
+      const pool = (xx: Arr) => np.max(xx.reshape([p.N, p.C, OH, p.k, OW, p.k]), [3, 5]);
+      if (pass === 'forward') {
+        const f = maybeJit(pool);
+        return opCase(() => f(X.ref), [X, DY]);
+      }
+      const g = maybeJit(jax.grad((xx: Arr, d: Arr) => pool(xx).mul(d).sum()) as (a: Arr, d: Arr) => Arr);
+      return opCase(() => g(X.ref, DY.ref), [X, DY]);
     },
     dispose() {},
   };

@@ -8,6 +8,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { DeviceProbe } from '../core/instrument.ts';
 import type { MatmulShape, MlpData, MlpSpec } from '../core/reference.ts';
+import { outSize } from '../suites/conv.ts';
 import type { Engine, OpCase, TrainCase } from './types.ts';
 
 type Tf = typeof TF;
@@ -58,7 +59,7 @@ export async function tfjsEngine(probeOf: (d: GPUDevice) => DeviceProbe): Promis
     name: 'tfjs',
     version: tf.version.tfjs,
     probe,
-    suites: ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training'],
+    suites: ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training', 'conv'],
     adapter: probe.adapter,
     ownCounters: () => null,
     matmul(s: MatmulShape, a, b) {
@@ -93,10 +94,46 @@ export async function tfjsEngine(probeOf: (d: GPUDevice) => DeviceProbe): Promis
     mlp(spec, data) {
       return mlpCase(tf, spec, data, settle);
     },
+    // TF.js convolves NHWC with HWIO filters: the data is transposed on the host, outside the timing.
+    conv2d(c, pass, x, w, dy) {
+      const [OH, OW] = outSize(c);
+      const X = tf.tensor4d(permute4(x, [c.N, c.C, c.H, c.W], [0, 2, 3, 1]), [c.N, c.H, c.W, c.C]);
+      const F = tf.tensor4d(permute4(w, [c.O, c.C, c.k, c.k], [2, 3, 1, 0]), [c.k, c.k, c.C, c.O]);
+      const DY = tf.tensor4d(permute4(dy, [c.N, c.O, OH, OW], [0, 2, 3, 1]), [c.N, OH, OW, c.O]);
+      const conv = (xx: TF.Tensor, ff: TF.Tensor) => tf.conv2d(xx as TF.Tensor4D, ff as TF.Tensor4D, 1, c.pad);
+      if (pass === 'forward') return back(opCase(() => conv(X, F), [X, F, DY]), [c.N, OH, OW, c.O], [0, 3, 1, 2]);
+      if (pass === 'data') return back(opCase(() => tf.grad((xx: TF.Tensor) => conv(xx, F))(X, DY), [X, F, DY]), [c.N, c.H, c.W, c.C], [0, 3, 1, 2]);
+      return back(opCase(() => tf.grad((ff: TF.Tensor) => conv(X, ff))(F, DY), [X, F, DY]), [c.k, c.k, c.C, c.O], [3, 2, 0, 1]);
+    },
+    maxPool(p, pass, x, dy) {
+      const [OH, OW] = [Math.floor(p.H / p.k), Math.floor(p.W / p.k)];
+      const X = tf.tensor4d(permute4(x, [p.N, p.C, p.H, p.W], [0, 2, 3, 1]), [p.N, p.H, p.W, p.C]);
+      const DY = tf.tensor4d(permute4(dy, [p.N, p.C, OH, OW], [0, 2, 3, 1]), [p.N, OH, OW, p.C]);
+      const pool = (xx: TF.Tensor) => tf.maxPool(xx as TF.Tensor4D, p.k, p.k, 'valid');
+      if (pass === 'forward') return back(opCase(() => pool(X), [X, DY]), [p.N, OH, OW, p.C], [0, 3, 1, 2]);
+      return back(opCase(() => tf.grad(pool)(X, DY), [X, DY]), [p.N, p.H, p.W, p.C], [0, 3, 1, 2]);
+    },
     dispose() {
       tf.disposeVariables();
     },
   };
+}
+
+/** A row-major 4-D array with its axes permuted (out axis d = in axis perm[d]). */
+function permute4(a: Float32Array, shape: number[], perm: number[]): Float32Array {
+  const out = new Float32Array(a.length);
+  const os = perm.map((p) => shape[p]);
+  const st = [shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1];
+  let i = 0;
+  for (let a0 = 0; a0 < os[0]; a0++) for (let a1 = 0; a1 < os[1]; a1++) for (let a2 = 0; a2 < os[2]; a2++) for (let a3 = 0; a3 < os[3]; a3++) {
+    out[i++] = a[a0 * st[perm[0]] + a1 * st[perm[1]] + a2 * st[perm[2]] + a3 * st[perm[3]]];
+  }
+  return out;
+}
+
+/** The case with its result permuted back to the suite's layout on the host (not timed). */
+function back(c: OpCase, shape: number[], perm: number[]): OpCase {
+  return { ...c, result: async () => permute4(await c.result(), shape, perm) };
 }
 
 function mlpCase(tf: Tf, spec: MlpSpec, data: MlpData, settle: () => Promise<void>): TrainCase {

@@ -3,6 +3,7 @@
 // tensors and enqueues work. The same suite code runs every engine, in Node and in the page.
 import type { DeviceProbe, GpuCounters } from '../core/instrument.ts';
 import type { MatmulShape, MlpData, MlpSpec } from '../core/reference.ts';
+import type { ConvPass, ConvShape, PoolShape } from '../suites/conv.ts';
 import type { SuiteName } from '../suites/types.ts';
 
 export type EngineName = 'webgrad' | 'webgrad-captured' | 'tfjs' | 'jax-js' | 'jax-js-jit';
@@ -59,5 +60,13 @@ export interface Engine {
   /** `len` dependent elementwise ops x = x + y on small tensors (dispatch overhead). */
   addChain(n: number, len: number, x: Float32Array, y: Float32Array): OpCase;
   mlp(spec: MlpSpec, data: MlpData): TrainCase;
+  /**
+   * conv2d, data NCHW / OIHW (an engine with another native layout transposes on the host, outside
+   * the timed run, and returns NCHW / OIHW): pass 'forward' -> y, 'data' -> dx, 'filter' -> dw of
+   * sum(y * dy), through the engine's autodiff. Optional: the conv suite skips engines without it.
+   */
+  conv2d?(s: ConvShape, pass: ConvPass, x: Float32Array, w: Float32Array, dy: Float32Array): OpCase;
+  /** Max pooling (window = stride = s.k): 'forward' -> y, 'backward' -> dx of sum(y * dy). */
+  maxPool?(s: PoolShape, pass: 'forward' | 'backward', x: Float32Array, dy: Float32Array): OpCase;
   dispose(): void;
 }

@@ -3,10 +3,11 @@
 // time of a step includes its submission, as it does for the peers.
 import {
   adapterInfo, add, autotuneIdle, autotuneResults, capture, flush, keep, memory, runtime, softmaxCrossEntropy, sum, sync, tensor, tidy, matmul,
-  Linear, Sequential, SGD, type CapturedStep, type Tensor,
+  Linear, Sequential, SGD, conv2d, maxPool2d, type CapturedStep, type Tensor,
 } from '../../src/index.ts';
 import { describeAdapter, probeFor, type GpuCounters } from '../core/instrument.ts';
 import type { MatmulShape, MlpData, MlpSpec } from '../core/reference.ts';
+import { outSize } from '../suites/conv.ts';
 import type { Engine, EngineName, OpCase, TrainCase } from './types.ts';
 
 /** `captured`: the training step is recorded once with capture() and replayed. */
@@ -16,7 +17,7 @@ export function webgradEngine(captured = false): Engine {
   return {
     name,
     probe,
-    suites: captured ? ['training'] : ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training'],
+    suites: captured ? ['training'] : ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training', 'conv'],
     adapter: describeAdapter(adapterInfo()),
     // webgrad times matmul variants in the background the first time a shape class is seen
     // (and then switches to the winner); the timed samples start once that is over.
@@ -68,8 +69,30 @@ export function webgradEngine(captured = false): Engine {
     mlp(spec, data) {
       return mlpCase(spec, data, captured);
     },
+    conv2d(c, pass, x, w, dy) {
+      const X = keep(tensor(x, { shape: [c.N, c.C, c.H, c.W], requiresGrad: pass === 'data' }));
+      const Wt = keep(tensor(w, { shape: [c.O, c.C, c.k, c.k], requiresGrad: pass === 'filter' }));
+      const DY = keep(tensor(dy, { shape: [c.N, c.O, ...outSize(c)] }));
+      const f = () => conv2d(X, Wt, null, { padding: c.pad });
+      return pass === 'forward' ? opCase(f, [X, Wt, DY]) : opCase(() => gradOf(pass === 'data' ? X : Wt, f, DY), [X, Wt, DY]);
+    },
+    maxPool(p, pass, x, dy) {
+      const X = keep(tensor(x, { shape: [p.N, p.C, p.H, p.W], requiresGrad: pass === 'backward' }));
+      const DY = keep(tensor(dy, { shape: [p.N, p.C, Math.floor(p.H / p.k), Math.floor(p.W / p.k)] }));
+      const f = () => maxPool2d(X, { kernelSize: p.k });
+      return pass === 'forward' ? opCase(f, [X, DY]) : opCase(() => gradOf(X, f, DY), [X, DY]);
+    },
     dispose() {},
   };
+}
+
+/** The gradient of sum(f() * dy) with respect to `leaf`, handed to the caller. */
+function gradOf(leaf: Tensor, f: () => Tensor, dy: Tensor): Tensor {
+  leaf.zeroGrad();
+  tidy(() => f().backward(dy));
+  const g = leaf.grad!;
+  leaf.grad = null;
+  return g;
 }
 
 function opCase(fn: () => Tensor, inputs: Tensor[]): OpCase {

@@ -38,6 +38,7 @@ const SUITE_TITLE: Record<SuiteName, string> = {
   'softmax-ce': 'Softmax cross-entropy, forward + backward (ms, lower is better)',
   dispatch: 'Dispatch overhead (wall-clock us per op, lower is better)',
   training: 'Training step: forward + backward + SGD (wall-clock ms/step, lower is better)',
+  conv: 'Convolution and max-pool, forward and gradients (GFLOP/s for conv2d, higher is better; ms for max-pool, lower is better)',
 };
 
 /** Every failed check and error, as lines (empty: the run passed). */

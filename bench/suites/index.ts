@@ -8,6 +8,7 @@ import { tfjsEngine } from '../engines/tfjs.ts';
 import type { Engine, EngineName } from '../engines/types.ts';
 import { webgradEngine } from '../engines/webgrad.ts';
 import { errorText, type Log } from './common.ts';
+import { convSuite } from './conv.ts';
 import { bandwidthSuite, dispatchSuite, softmaxSuite } from './elementwise.ts';
 import { matmulSuite } from './matmul.ts';
 import { trainingSuite, warmupSuite } from './training.ts';
@@ -49,12 +50,13 @@ const SUITES: Record<SuiteName, (e: Engine[], s: RunSettings, log: Log) => Promi
   'softmax-ce': softmaxSuite,
   dispatch: dispatchSuite,
   training: trainingSuite,
+  conv: convSuite,
 };
 
 /** Run the selected suites; warm-up always first (it needs cold pipelines). */
 export async function runSuites(engines: Engine[], s: RunSettings, log: Log): Promise<Row[]> {
   const rows: Row[] = [];
-  const order: SuiteName[] = ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training'];
+  const order: SuiteName[] = ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training', 'conv'];
   for (const name of order) {
     if (!s.suites.includes(name)) continue;
     log(`-- ${name}`);

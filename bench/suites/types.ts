@@ -4,7 +4,7 @@ import type { GpuCounters } from '../core/instrument.ts';
 import type { Timed } from '../core/timing.ts';
 import type { EngineName } from '../engines/types.ts';
 
-export type SuiteName = 'matmul' | 'bandwidth' | 'softmax-ce' | 'dispatch' | 'warmup' | 'training';
+export type SuiteName = 'matmul' | 'bandwidth' | 'softmax-ce' | 'dispatch' | 'warmup' | 'training' | 'conv';
 
 export interface Metric {
   /** From the median time; min/max from the fastest and slowest samples. */
@@ -75,5 +75,5 @@ export interface RunSettings {
   engines: EngineName[];
 }
 
-export const ALL_SUITES: SuiteName[] = ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training'];
+export const ALL_SUITES: SuiteName[] = ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training', 'conv'];
 export const ALL_ENGINES: EngineName[] = ['webgrad', 'webgrad-captured', 'tfjs', 'jax-js', 'jax-js-jit'];
