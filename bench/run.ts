@@ -42,7 +42,11 @@ function list<T extends string>(value: string | undefined, all: readonly T[], wh
   return items;
 }
 
+/** Set by the bench bundle's banner (scripts/bench-bundle.mjs): the bundle has no node_modules. */
+const bundled = (globalThis as { __webgradBenchVersions?: Record<string, string> }).__webgradBenchVersions;
+
 function packageVersion(name: string): string {
+  if (bundled) return bundled[name] ?? 'not installed';
   try {
     return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
   } catch {
@@ -145,7 +149,7 @@ async function main(): Promise<number> {
     engines: list<EngineName>(arg('--engines'), ALL_ENGINES, 'engine'),
   };
   const versions: Record<string, string> = {
-    webgrad: (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    webgrad: bundled?.webgrad ?? (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
     tfjs: packageVersion('@tensorflow/tfjs'),
     'tfjs-backend-webgpu': packageVersion('@tensorflow/tfjs-backend-webgpu'),
     'jax-js': packageVersion('@jax-js/jax'),

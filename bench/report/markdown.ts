@@ -84,17 +84,35 @@ function cell(row: Row | undefined): string {
 
 const x = (r: number | null) => (r === null ? '' : `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}x`);
 
+/** The roofline column of a suite: its ceiling's title and value (matmul: FMA peak, bandwidth: copy). */
+function roofline(run: SuiteRun, suite: SuiteName): { title: string; peak: number | null } | null {
+  const p = run.environment.peaks;
+  if (suite === 'matmul') return { title: 'webgrad / FMA peak', peak: p ? p.fmaGflops : null };
+  if (suite === 'bandwidth') return { title: 'webgrad / copy BW', peak: p ? p.copyGBs : null };
+  return null;
+}
+
+/** webgrad's figure as a fraction of the adapter's measured ceiling. */
+function fraction(row: Row | undefined, peak: number | null): string {
+  if (peak === null || !(peak > 0)) return 'not measured';
+  if (!row?.metric || row.error) return '';
+  const f = (100 * row.metric.value) / peak;
+  return `${f >= 10 ? f.toFixed(0) : f.toPrecision(2)}%`;
+}
+
 function suiteTable(run: SuiteRun, suite: SuiteName): string {
   const rows = run.rows.filter((r) => r.suite === suite);
   if (!rows.length) return '';
   const engines = [...new Set(rows.map((r) => r.engine))];
   const peers = PEERS.filter((p) => engines.includes(p));
   const ours = engines.filter((e) => e.startsWith('webgrad'));
-  const head = ['case', ...ours.map((e) => ENGINE_TITLE[e]), ...peers.flatMap((p) => [ENGINE_TITLE[p], `ours / ${ENGINE_TITLE[p]}`])];
+  const roof = roofline(run, suite);
+  const head = ['case', ...ours.map((e) => ENGINE_TITLE[e]), ...(roof ? [roof.title] : []), ...peers.flatMap((p) => [ENGINE_TITLE[p], `ours / ${ENGINE_TITLE[p]}`])];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   for (const c of [...new Set(rows.map((r) => r.case))]) {
     const us = ourRow(rows, c);
-    const cells = [c, ...ours.map((e) => cell(value(rows, c, e))), ...peers.flatMap((p) => [cell(value(rows, c, p)), x(ratio(us, value(rows, c, p)))])];
+    const roofCell = roof ? [fraction(value(rows, c, 'webgrad'), roof.peak)] : [];
+    const cells = [c, ...ours.map((e) => cell(value(rows, c, e))), ...roofCell, ...peers.flatMap((p) => [cell(value(rows, c, p)), x(ratio(us, value(rows, c, p)))])];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
@@ -206,6 +224,7 @@ function environmentBlock(run: SuiteRun): string {
     `- Timing: ${e.timing === 'gpu-timestamp' ? 'GPU time from timestamp-query (sum of compute-pass durations)' : 'wall clock around completed submissions (no timestamp-query)'}; training steps and dispatch overhead are wall clock`,
     `- Limits: maxStorageBufferBindingSize ${lim('maxStorageBufferBindingSize')}, maxBufferSize ${lim('maxBufferSize')}, maxComputeWorkgroupStorageSize ${lim('maxComputeWorkgroupStorageSize')}, maxComputeInvocationsPerWorkgroup ${lim('maxComputeInvocationsPerWorkgroup')}, maxComputeWorkgroupsPerDimension ${lim('maxComputeWorkgroupsPerDimension')}`,
     `- Features: ${a.features.join(', ') || 'none'}`,
+    `- Roofline: ${e.peaks ? `FMA peak ${fmt(e.peaks.fmaGflops)} GFLOP/s (fma-chain kernel), copy bandwidth ${fmt(e.peaks.copyGBs)} GB/s (buffer copy kernel), both measured on this adapter by the run (${e.peaks.timing})` : 'not measured in this run (FMA peak and copy bandwidth)'}`,
     `- Engines: ${Object.entries(e.engines).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- Suite time: ${run.seconds.toFixed(0)} s`,
     ...run.notes.map((n) => `- Note: ${n}`),
@@ -224,12 +243,19 @@ function checksBlock(run: SuiteRun): string {
   ].join('\n');
 }
 
+/** What ran the kernels: software adapters on this machine, or the GPUs a run was taken on. */
+function hardware(run: BenchRun): string {
+  const software = (r: SuiteRun) => r.environment.adapter.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(`${r.environment.adapter.driver} ${r.environment.adapter.description} ${r.environment.adapter.architecture}`);
+  if (run.runs.every(software)) return 'no GPU (software WebGPU adapters)';
+  return `GPU: ${[...new Set(run.runs.map((r) => r.environment.adapter.description || r.environment.adapter.architecture))].join(', ')}`;
+}
+
 export function resultsMarkdown(run: BenchRun, charts: { matmul: string; training: string } | null, opts: { compact?: boolean } = {}): string {
   const out: string[] = [];
   if (!opts.compact) {
     out.push('# webgrad benchmark results', '');
     out.push(`Produced by \`${run.command}\` on ${run.date.slice(0, 19).replace('T', ' ')} UTC${run.seconds ? ` in ${(run.seconds / 60).toFixed(1)} min` : ''}.`, '');
-    out.push(`Machine: ${run.machine.cpus} x ${run.machine.cpuModel || 'CPU'}, no GPU (software WebGPU adapters). Load average (1/5/15 min) before: ${run.machine.loadBefore.map((v) => v.toFixed(2)).join(' / ')}, after: ${run.machine.loadAfter.map((v) => v.toFixed(2)).join(' / ')}${run.machine.loadDuring ? `; 1-min load during the run (sampled every 10 s): min ${run.machine.loadDuring.min.toFixed(2)}, median ${run.machine.loadDuring.median.toFixed(2)}, max ${run.machine.loadDuring.max.toFixed(2)}` : ''}. Profile: ${run.settings.profile}.`, '');
+    out.push(`Machine: ${run.machine.cpus} x ${run.machine.cpuModel || 'CPU'}, ${hardware(run)}. Load average (1/5/15 min) before: ${run.machine.loadBefore.map((v) => v.toFixed(2)).join(' / ')}, after: ${run.machine.loadAfter.map((v) => v.toFixed(2)).join(' / ')}${run.machine.loadDuring ? `; 1-min load during the run (sampled every 10 s): min ${run.machine.loadDuring.min.toFixed(2)}, median ${run.machine.loadDuring.median.toFixed(2)}, max ${run.machine.loadDuring.max.toFixed(2)}` : ''}. Profile: ${run.settings.profile}.`, '');
     out.push('Method: every engine runs the same shapes on the same adapter from the same host data, after warm-up; figures are medians of repeated samples with (min-max). Each timed result is read back once at the end and checked against a float64 reference; a wrong result fails the run. Ratios are webgrad\'s speed-up over the peer (above 1x: webgrad is faster); for training steps the faster of webgrad eager and captured is compared.', '');
     for (const n of run.notes) out.push(`Note: ${n}`, '');
     if (charts) out.push(`![matmul GFLOP/s](${charts.matmul})`, '', `![training ms/step](${charts.training})`, '');

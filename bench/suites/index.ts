@@ -3,11 +3,12 @@
 // GPU (wrapGpu) and initialised webgrad, so every engine runs on the same adapter.
 import { adapterInfo } from '../../src/index.ts';
 import { probeFor } from '../core/instrument.ts';
+import { measurePeaks, type Peaks } from '../core/peaks.ts';
 import { jaxEngine } from '../engines/jax.ts';
 import { tfjsEngine } from '../engines/tfjs.ts';
 import type { Engine, EngineName } from '../engines/types.ts';
 import { webgradEngine } from '../engines/webgrad.ts';
-import { errorText, type Log } from './common.ts';
+import { errorText, fmt, type Log } from './common.ts';
 import { convSuite } from './conv.ts';
 import { bandwidthSuite, dispatchSuite, softmaxSuite } from './elementwise.ts';
 import { matmulSuite } from './matmul.ts';
@@ -84,6 +85,22 @@ export async function adapterRecord(): Promise<AdapterRecord> {
   };
 }
 
+/** The roofline's ceilings, when a suite reports against them (matmul, bandwidth). */
+async function adapterPeaks(s: RunSettings, log: Log, notes: string[]): Promise<Peaks | null> {
+  if (!s.suites.includes('matmul') && !s.suites.includes('bandwidth')) return null;
+  try {
+    const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+    const adapter = await gpu?.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new Error('no adapter');
+    const p = await measurePeaks(adapter);
+    log(`adapter peaks: FMA ${fmt(p.fmaGflops)} GFLOP/s, copy ${fmt(p.copyGBs)} GB/s (${p.timing})`);
+    return p;
+  } catch (err) {
+    notes.push(`adapter peaks not measured: ${errorText(err)}`);
+    return null;
+  }
+}
+
 export async function runEnvironment(
   kind: EnvironmentRecord['kind'],
   label: string,
@@ -104,6 +121,7 @@ export async function runEnvironment(
   if (adapters.size > 1) {
     loaded.notes.push(`ADAPTER MISMATCH: the engines run on different adapters: ${loaded.engines.map((e) => `${e.name}: ${e.adapter}`).join('; ')}`);
   }
+  const peaks = await adapterPeaks(s, log, loaded.notes);
   const rows = await runSuites(loaded.engines, s, log);
   for (const e of loaded.engines) for (const line of e.notes?.() ?? []) if (!loaded.notes.includes(line)) loaded.notes.push(line);
   for (const e of loaded.engines) e.dispose();
@@ -114,7 +132,7 @@ export async function runEnvironment(
   const loads = Object.entries(loaded.loadMs).map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`);
   loaded.notes.push(`engine start-up (import + device): ${loads.join(', ')}`);
   return {
-    environment: { kind, label, runtime: runtimeText, adapter, timing, engines },
+    environment: { kind, label, runtime: runtimeText, adapter, timing, engines, peaks },
     rows,
     startedAt,
     seconds: (performance.now() - t0) / 1000,

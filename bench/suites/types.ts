@@ -1,6 +1,7 @@
 // Result records and run settings shared by the suites, the runner, the page and the writers.
 import type { Check } from '../core/reference.ts';
 import type { GpuCounters } from '../core/instrument.ts';
+import type { Peaks } from '../core/peaks.ts';
 import type { Timed } from '../core/timing.ts';
 import type { EngineName } from '../engines/types.ts';
 
@@ -52,6 +53,8 @@ export interface EnvironmentRecord {
   /** How the headline figures were timed on this adapter. */
   timing: 'gpu-timestamp' | 'wall';
   engines: Partial<Record<EngineName, string>>;
+  /** The adapter's measured FMA peak and copy bandwidth (bench/core/peaks.ts); absent in older runs. */
+  peaks?: Peaks | null;
 }
 
 export interface SuiteRun {

@@ -1,0 +1,90 @@
+// npm run bench:bundle: the Node benchmark (webgrad, TF.js, jax-js) as one self-contained
+// ESM file plus the dawn.node it loads, in bench-bundle/, so that
+//
+//   node bench-bundle/run.mjs --node [--quick] [--suites ...]
+//
+// runs on a machine with only Node >= 20 and a Vulkan / Metal / D3D12 driver: no npm install,
+// no network, no Chromium. It writes the same JSON and Markdown as npm run bench (into
+// bench-bundle/out/ unless --out is given) and records the adapter. Only the Dawn build of this
+// platform is copied (the webgpu package keeps one per platform; together they would not fit
+// the 40 MiB budget). The browser half of bench/run.ts is replaced by a module that says the
+// bundle runs Node only (Chromium is what the bundle exists to avoid).
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = join(root, 'bench-bundle');
+const MAX_BYTES = 40 * 1024 * 1024;
+
+const pkgDir = (name) => join(root, 'node_modules', ...name.split('/'));
+const version = (name) => JSON.parse(readFileSync(join(pkgDir(name), 'package.json'), 'utf8')).version;
+const versions = {
+  webgrad: JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version,
+  '@tensorflow/tfjs': version('@tensorflow/tfjs'),
+  '@tensorflow/tfjs-backend-webgpu': version('@tensorflow/tfjs-backend-webgpu'),
+  '@jax-js/jax': version('@jax-js/jax'),
+  webgpu: version('webgpu'),
+};
+
+const harness = join(root, 'scripts', 'browser-harness.ts');
+/** scripts/browser-harness.ts (puppeteer) -> a Node-only stand-in rooted at the bundle's folder. */
+const nodeOnly = {
+  name: 'bench-node-only',
+  setup(b) {
+    b.onResolve({ filter: /browser-harness(\.ts)?$/ }, (args) => {
+      const file = join(args.resolveDir, args.path.endsWith('.ts') ? args.path : `${args.path}.ts`);
+      return file === harness ? { path: 'browser-harness', namespace: 'bench-bundle' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'bench-bundle' }, () => ({
+      loader: 'js',
+      contents: `
+        import { dirname } from 'node:path';
+        import { fileURLToPath } from 'node:url';
+        export const REPO_ROOT = dirname(fileURLToPath(import.meta.url));
+        export function browserGate() { return { skip: true, reason: 'the bench bundle runs Node only (use npm run bench for Chromium)' }; }
+        export function withBrowserPage() { throw new Error('the bench bundle has no browser'); }
+        export function pageResults() { throw new Error('the bench bundle has no browser'); }
+      `,
+    }));
+  },
+};
+
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+await build({
+  entryPoints: [join(root, 'bench', 'run.ts')],
+  outfile: join(outDir, 'run.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  conditions: ['webgrad-source'],
+  // dawn.node is loaded at run time from <bundle>/dist/<platform>-<arch>/ by the webgpu package's
+  // own loader (a computed require); the rest is JavaScript and goes into the one file.
+  banner: {
+    js: [
+      "import { createRequire as __benchRequire } from 'node:module';",
+      'const require = __benchRequire(import.meta.url);',
+      `globalThis.__webgradBenchVersions = ${JSON.stringify(versions)};`,
+    ].join('\n'),
+  },
+  plugins: [nodeOnly],
+  logLevel: 'warning',
+  legalComments: 'none',
+});
+
+const arch = process.platform === 'darwin' ? 'universal' : process.arch;
+const dawnDir = join(pkgDir('webgpu'), 'dist', `${process.platform}-${arch}`);
+const target = join(outDir, 'dist', `${process.platform}-${arch}`);
+mkdirSync(target, { recursive: true });
+copyFileSync(join(dawnDir, 'dawn.node'), join(target, 'dawn.node'));
+writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ name: 'webgrad-bench-bundle', private: true, type: 'module', version: versions.webgrad }, null, 2)}\n`);
+
+const bytes = ['run.mjs', 'package.json', join('dist', `${process.platform}-${arch}`, 'dawn.node')].reduce((s, f) => s + statSync(join(outDir, f)).size, 0);
+console.log(`bench-bundle/: run.mjs + dawn.node (${process.platform}-${arch}), ${(bytes / 2 ** 20).toFixed(1)} MiB`);
+if (bytes > MAX_BYTES) {
+  console.error(`bench-bundle is ${(bytes / 2 ** 20).toFixed(1)} MiB, over the 40 MiB budget`);
+  process.exit(1);
+}
