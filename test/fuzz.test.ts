@@ -11,6 +11,7 @@ const OPS = [
   'add', 'sub', 'mul', 'div', 'maximum', 'exp', 'log', 'sqrt', 'square', 'tanh', 'relu', 'sigmoid', 'abs', 'neg',
   'sum', 'mean', 'max', 'softmax', 'logSoftmax', 'matmul', 'transpose', 'reshape', 'scalar',
   'conv2d', 'maxPool2d', 'avgPool2d', 'pad',
+  'pow', 'unsqueeze', 'squeeze', 'flatten', 'view',
 ] as const;
 type Op = (typeof OPS)[number];
 interface Step { op: Op; a: number; b: number; axis: number; keep: boolean; k: number }
@@ -66,11 +67,27 @@ function interpret(p: Program, inputs: Tensor[]): Tensor {
         if (s.op === 'max' && !axisOk && x.size > 0) out = x.max();
         break;
       case 'softmax': case 'logSoftmax':
-        if (x.rank >= 1) out = x[s.op]();
+        if (x.rank >= 1) out = x[s.op](axisOk ? s.axis : -1);
         break;
       case 'matmul':
-        if (x.rank === 2 && y.rank === 2 && x.shape[1] === y.shape[0]) out = x.matmul(y);
-        else if (x.rank === 3 && (y.rank === 2 || (y.rank === 3 && y.shape[0] === x.shape[0])) && x.shape[2] === y.shape[y.rank - 2]) out = x.matmul(y);
+        // Any pair torch.matmul accepts: 1-D operands, batches, broadcast batch dims.
+        if (x.rank >= 1 && y.rank >= 1 && x.shape[x.rank - 1] === y.shape[Math.max(y.rank - 2, 0)] && broadcastable(x.shape.slice(0, -2), y.shape.slice(0, -2))) out = x.matmul(y);
+        break;
+      case 'pow':
+        if (s.keep && broadcastable(x.shape, y.shape)) out = x.abs().add(0.5).pow(y.tanh());
+        else out = s.k >= 0 ? x.pow(s.k) : x.abs().add(0.5).pow(s.k * 0.5);
+        break;
+      case 'unsqueeze':
+        out = x.unsqueeze(Math.max(-x.rank - 1, Math.min(s.axis, x.rank)));
+        break;
+      case 'squeeze':
+        out = axisOk ? x.squeeze(s.axis) : x.squeeze();
+        break;
+      case 'flatten':
+        out = axisOk ? x.flatten(s.axis) : x.flatten();
+        break;
+      case 'view':
+        out = x.view(x.shape[x.rank - 1] ?? 1, -1);
         break;
       case 'transpose':
         if (x.rank >= 2) out = x.transpose();
