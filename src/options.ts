@@ -228,8 +228,15 @@ function suggest(key: string, names: string[]): string | undefined {
   return (
     names.find((n) => n === camel) ??
     names.find((n) => n.toLowerCase() === lower) ??
-    names.find((n) => key.length >= 3 && editDistance(key.toLowerCase(), n.toLowerCase()) <= (key.length < 5 ? 1 : 2))
+    names.find((n) => key.length >= 3 && editDistance(key.toLowerCase(), n.toLowerCase()) <= (key.length < 5 ? 1 : 2)) ??
+    names.find((n) => key.length >= 5 && commonPrefix(lower, n.toLowerCase()) >= key.length - 1) // 'reduce' -> 'reduction'
   );
+}
+
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  return i;
 }
 
 /** "axis (or dim), keepDims (or keepdim)" */

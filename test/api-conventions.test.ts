@@ -2,7 +2,7 @@
 // silently ignored (each case here returned a plausible wrong answer before).
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentTypeError, DTypeError, ShapeError, ValueError, argmax, empty, full, initialSeed, manualSeed, mean, ones, rand, randint, randn, sum, tensor, zeros,
+  ArgumentTypeError, DTypeError, DisposedTensorError, ShapeError, ValueError, add, argmax, maximum, mseLoss, mul, softmaxCrossEntropy, empty, full, initialSeed, manualSeed, mean, ones, rand, randint, randn, sum, tensor, zeros,
 } from '../src/index.ts';
 
 const X = [[1, 2, 3], [4, 5, 6]];
@@ -106,5 +106,64 @@ describe('the global generator (manualSeed)', () => {
     manualSeed(124);
     expect(await randn([5]).data()).not.toEqual(a);
     expect(() => manualSeed(1.5)).toThrow(ArgumentTypeError);
+  });
+});
+
+describe('elementwise scalar forms and op names', () => {
+  it('maximum takes a number on either side, like add/sub/mul/div', async () => {
+    const x = tensor([-1, 0.5, 2]);
+    expect(Array.from(await x.maximum(0).data())).toEqual([0, 0.5, 2]);
+    expect(Array.from(await maximum(1, x).data())).toEqual([1, 1, 2]);
+    const w = tensor([-1, 0.5, 2], { requiresGrad: true });
+    w.maximum(0).sum().backward();
+    expect(Array.from(await w.grad!.data())).toEqual([0, 1, 1]);
+  });
+
+  it('an error on a disposed tensor names the op the user called, not the internal one', () => {
+    const t = tensor([1, 2]);
+    t.dispose();
+    for (const op of ['add', 'sub', 'mul', 'div', 'maximum'] as const) {
+      expect(() => t[op](1)).toThrow(DisposedTensorError);
+      expect(() => t[op](1)).toThrow(new RegExp(`^${op}: used a tensor that is already disposed`));
+    }
+    expect(() => add(2, 3 as never)).toThrow(/add: at least one operand must be a Tensor/);
+    expect(() => mul(tensor([1]), '2' as never)).toThrow(/mul: operand 1 must be a Tensor or a number, got string '2'/);
+  });
+});
+
+describe("losses take reduction 'mean' | 'sum' | 'none' (PyTorch)", () => {
+  it("mseLoss(p, t, 'sum') sums; { reduction } works; 'none' is elementwise", async () => {
+    const p = tensor([[1, 2], [3, 5]]);
+    const t = tensor([[0, 2], [1, 1]]);
+    expect(await mseLoss(p, t, 'sum').item()).toBe(21);
+    expect(await mseLoss(p, t, { reduction: 'sum' }).item()).toBe(21);
+    expect(await mseLoss(p, t).item()).toBe(5.25);
+    expect(await p.mseLoss(t, 'none').toArray()).toEqual([[1, 0], [4, 16]]);
+    expect(() => mseLoss(p, t, 'avg' as never)).toThrow(/mseLoss: argument 'reduction' must be one of 'mean', 'sum', 'none', got string 'avg'/);
+    expect(() => mseLoss(p, t, { reduce: 'sum' } as never)).toThrow(/unknown option 'reduce' \(did you mean 'reduction'\?\)/);
+  });
+
+  it("softmaxCrossEntropy: 'sum' is N x 'mean', 'none' gives per-sample losses, gradients follow", async () => {
+    const logits = [[1, 2, 0.5], [0.1, -1, 3], [2, 2, 2], [0, 1, -1]];
+    const labels = tensor([1, 2, 0, 1], { dtype: 'i32' });
+    // float64 reference: -log softmax(logits)[label]
+    const rows = logits.map((r, i) => Math.log(r.reduce((s, v) => s + Math.exp(v), 0)) - r[[1, 2, 0, 1][i]]);
+    const total = rows.reduce((a, b) => a + b, 0);
+    const x = tensor(logits, { requiresGrad: true });
+    expect(await softmaxCrossEntropy(x, labels).item()).toBeCloseTo(total / 4, 5);
+    expect(await softmaxCrossEntropy(x, labels, 'sum').item()).toBeCloseTo(total, 5);
+    const none = softmaxCrossEntropy(x, labels, { reduction: 'none' });
+    expect(none.shape).toEqual([4]);
+    const got = await none.data();
+    rows.forEach((r, i) => expect(got[i]).toBeCloseTo(r, 5));
+    // d/dx of sum_i w_i * loss_i: row i of the mean gradient times 4 w_i.
+    none.mul(tensor([1, 0, 2, -1])).sum().backward();
+    const gNone = await x.grad!.data();
+    x.zeroGrad();
+    softmaxCrossEntropy(x, labels).backward();
+    const gMean = await x.grad!.data();
+    const w = [1, 0, 2, -1];
+    for (let i = 0; i < 12; i++) expect(gNone[i]).toBeCloseTo(gMean[i] * 4 * w[Math.floor(i / 3)], 5);
+    expect(() => softmaxCrossEntropy(x, labels, 'max' as never)).toThrow(ArgumentTypeError);
   });
 });

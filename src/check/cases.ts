@@ -155,6 +155,8 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
     })(),
     { name: 'one-hot [4,5]', inputs: () => [normal([4, 5], 901), tensor([[1, 0, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 1], [0, 1, 0, 0, 0]])], fn: (l, t) => softmaxCrossEntropy(l, t), options: { wrt: [0] } },
     { name: 'soft labels [3,4]', inputs: () => [normal([3, 4], 902), tensor([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25], [0.7, 0.1, 0.1, 0.1]])], fn: (l, t) => softmaxCrossEntropy(l, t), options: { wrt: [0] } },
+    { name: "i32 labels [5,4] reduction 'sum'", inputs: () => [normal([5, 4], 903), tensor([3, 0, 1, 1, 2], { dtype: 'i32' })], fn: (l, t) => softmaxCrossEntropy(l, t, 'sum'), options: { wrt: [0] } },
+    { name: "soft labels [3,4] reduction 'none'", inputs: () => [normal([3, 4], 904), tensor([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25], [0.7, 0.1, 0.1, 0.1]])], fn: (l, t) => softmaxCrossEntropy(l, t, { reduction: 'none' }), options: { wrt: [0] } },
   ],
   // Inputs x, weight, bias, runningMean, runningVar; the running statistics are buffers (not in wrt).
   batchNorm: (

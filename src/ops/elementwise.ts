@@ -5,7 +5,9 @@ import type { Tensor } from '../tensor.ts';
 import { binaryKernel, unaryGradKernel, unaryKernel, type UnaryKind } from '../kernels/elementwise.ts';
 import { apply, defineOp } from './op.ts';
 import { sumTo } from './reduce-to.ts';
-import { ValueError } from '../errors.ts';
+import { ArgumentTypeError, DisposedTensorError, ValueError } from '../errors.ts';
+import { describeValue } from '../options.ts';
+import { full } from '../tensor.ts';
 
 type Pair = { a: Tensor; b: Tensor };
 
@@ -119,6 +121,20 @@ export const absOp = unaryOp('abs', false);
 
 export type Operand = Tensor | number;
 
+/**
+ * Check the operands of a public binary op before anything runs, so errors name the op the
+ * user called (add, not the internal affine): each is a live Tensor or a number, and at least
+ * one is a Tensor.
+ */
+function checkOperands(op: string, a: unknown, b: unknown): void {
+  [a, b].forEach((t, i) => {
+    if (typeof t === 'number') return;
+    if (!(t as Tensor | null)?.__isTensor) throw new ArgumentTypeError(op, `operand ${i} must be a Tensor or a number, got ${describeValue(t)}`);
+    if ((t as Tensor).disposed) throw new DisposedTensorError(op, `input ${i}: ${(t as Tensor).describe()}`);
+  });
+  if (typeof a === 'number' && typeof b === 'number') throw new ArgumentTypeError(op, 'at least one operand must be a Tensor, got two numbers');
+}
+
 function checkScalar(op: string, s: number): number {
   if (typeof s !== 'number' || Number.isNaN(s)) throw new ValueError(op, `scalar operand must be a number, got ${String(s)}`);
   return s;
@@ -127,24 +143,28 @@ function checkScalar(op: string, s: number): number {
 const affine = (x: Tensor, alpha: number, beta: number) => apply(affineOp, [x], { alpha, beta });
 
 export function add(a: Operand, b: Operand): Tensor {
+  checkOperands('add', a, b);
   if (typeof b === 'number') return affine(a as Tensor, 1, checkScalar('add', b));
   if (typeof a === 'number') return affine(b, 1, checkScalar('add', a));
   return apply(addOp, [a, b], undefined);
 }
 
 export function sub(a: Operand, b: Operand): Tensor {
+  checkOperands('sub', a, b);
   if (typeof b === 'number') return affine(a as Tensor, 1, -checkScalar('sub', b));
   if (typeof a === 'number') return affine(b, -1, checkScalar('sub', a));
   return apply(subOp, [a, b], undefined);
 }
 
 export function mul(a: Operand, b: Operand): Tensor {
+  checkOperands('mul', a, b);
   if (typeof b === 'number') return affine(a as Tensor, checkScalar('mul', b), 0);
   if (typeof a === 'number') return affine(b, checkScalar('mul', a), 0);
   return apply(mulOp, [a, b], undefined);
 }
 
 export function div(a: Operand, b: Operand): Tensor {
+  checkOperands('div', a, b);
   if (typeof b === 'number') return affine(a as Tensor, 1 / checkScalar('div', b), 0);
   if (typeof a === 'number') {
     const r = apply(recipOp, [b], undefined);
@@ -157,7 +177,15 @@ export function div(a: Operand, b: Operand): Tensor {
 
 export const recipOp = unaryOp('recip', true);
 
-export const maximum = (a: Tensor, b: Tensor): Tensor => apply(maximumOp, [a, b], undefined);
+/** Elementwise maximum of two tensors (broadcast) or of a tensor and a number (torch.maximum / clamp_min). */
+export function maximum(a: Operand, b: Operand): Tensor {
+  checkOperands('maximum', a, b);
+  if (typeof a !== 'number' && typeof b !== 'number') return apply(maximumOp, [a, b], undefined);
+  const s = full([], checkScalar('maximum', (typeof a === 'number' ? a : b) as number), { label: 'maximum.scalar' });
+  const out = typeof a === 'number' ? apply(maximumOp, [s, b as Tensor], undefined) : apply(maximumOp, [a, s], undefined);
+  s.dispose();
+  return out;
+}
 export const neg = (x: Tensor): Tensor => apply(negOp, [x], undefined);
 export const exp = (x: Tensor): Tensor => apply(expOp, [x], undefined);
 export const log = (x: Tensor): Tensor => apply(logOp, [x], undefined);

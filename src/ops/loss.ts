@@ -1,35 +1,74 @@
 // Losses. softmaxCrossEntropy is ONE fused op (seed 003's SoftmaxWithLoss): forward saves the
 // probabilities, backward is (p - t) / N. mseLoss composes elementwise ops.
-import { DTypeError, ShapeError, ValueError } from '../errors.ts';
+import { ArgumentTypeError, DTypeError, ShapeError, ValueError } from '../errors.ts';
+import { describeValue, option, parseArg, parseOptions, type OptionsOf } from '../options.ts';
 import { sameShape } from '../shape.ts';
-import type { Tensor } from '../tensor.ts';
+import { Tensor, full } from '../tensor.ts';
+import { binaryKernel, unaryKernel } from '../kernels/elementwise.ts';
 import { crossEntropyGradKernel, crossEntropyKernel } from '../kernels/softmax.ts';
 import { reduceKernel } from '../kernels/reduce.ts';
 import { apply, defineOp } from './op.ts';
 import { square, sub } from './elementwise.ts';
 import { mean, sum } from './reduce.ts';
 
-export const softmaxCrossEntropyOp = defineOp<undefined, { probs: Tensor; labels: Tensor }>({
+export type Reduction = 'mean' | 'sum' | 'none';
+
+export interface LossAttrs {
+  reduction: Reduction;
+}
+
+export const softmaxCrossEntropyOp = defineOp<LossAttrs, { probs: Tensor; labels: Tensor }>({
   name: 'softmaxCrossEntropy',
   arity: 2,
   intInputs: [1],
-  forward: ([logits, labels]) => {
+  forward: ([logits, labels], { reduction }) => {
     const { rowLoss, probs } = crossEntropyKernel(logits, labels);
+    if (reduction === 'none') return { out: rowLoss, saved: { probs, labels } }; // [N]
     const n = logits.shape[0];
-    const meanLoss = reduceKernel('sum', rowLoss, [0], n ? 1 / n : 0); // [] scalar
+    const loss = reduceKernel('sum', rowLoss, [0], reduction === 'sum' ? 1 : n ? 1 / n : 0); // [] scalar
     rowLoss.dispose();
-    return { out: meanLoss, saved: { probs, labels } };
+    return { out: loss, saved: { probs, labels } };
   },
   // Labels are data: softmaxCrossEntropy() rejects labels that require grad.
-  backward: (g, { probs, labels }) => [crossEntropyGradKernel(probs, labels, g), null],
+  backward: (g, { probs, labels }, { attrs }) => {
+    const n = probs.shape[0];
+    if (attrs.reduction === 'mean') return [crossEntropyGradKernel(probs, labels, g), null];
+    // The kernel computes g * (p * rowsum(t) - t) / N for a scalar g: with g = N it gives the
+    // per-row gradient, which 'sum' scales by the upstream scalar and 'none' by each row's g.
+    const scale = attrs.reduction === 'sum' ? unaryKernel('affine', g, n, 0) : full([], n, { label: 'softmaxCrossEntropy.n' });
+    const rows = crossEntropyGradKernel(probs, labels, scale);
+    scale.dispose();
+    if (attrs.reduction === 'sum') return [rows, null];
+    const gRows = g.share([n, 1]);
+    const out = binaryKernel('mul', rows, gRows, probs.shape);
+    [rows, gRows].forEach((t) => t.dispose());
+    return [out, null];
+  },
 });
 
+const LOSS_OPTIONS = {
+  /** 'mean' (default): the mean over samples (elements for mseLoss); 'sum': their sum; 'none': per sample (element). */
+  reduction: option.oneOf(['mean', 'sum', 'none'], { default: 'mean' }),
+};
+/** `{ reduction: 'mean' | 'sum' | 'none' }` (PyTorch's losses). */
+export type LossOptions = OptionsOf<typeof LOSS_OPTIONS>;
+
+/** A loss's reduction from `'sum'` or `{ reduction: 'sum' }` (both PyTorch spellings of the call). */
+function reductionOf(op: string, r: Reduction | LossOptions | undefined): Reduction {
+  if (typeof r === 'string') return parseArg(op, 'reduction', r, LOSS_OPTIONS.reduction);
+  return parseOptions(op, r, LOSS_OPTIONS).reduction;
+}
+
 /**
- * Mean cross-entropy of softmax(logits) against labels: i32 class indices [N] or f32
- * per-class targets [N, C] (one-hot or soft). Returns a scalar.
+ * Cross-entropy of softmax(logits) against labels: i32 class indices [N] or f32 per-class
+ * targets [N, C] (one-hot or soft), as torch's F.cross_entropy. `reduction` 'mean' (default)
+ * and 'sum' give a scalar, 'none' the per-sample losses [N]; pass it as `'sum'` or
+ * `{ reduction: 'sum' }`.
  */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, reduction?: Reduction | LossOptions): Tensor {
   const op = 'softmaxCrossEntropy';
+  const r = reductionOf(op, reduction);
+  checkTensors(op, logits, labels);
   if (logits.rank !== 2) throw new ShapeError(op, [logits.shape], 'logits must be [N, C]');
   const [n, c] = logits.shape;
   if (n === 0 || c === 0) throw new ShapeError(op, [logits.shape], 'logits must have at least one row and one class');
@@ -53,26 +92,34 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
   } else {
     throw new DTypeError(op, `labels must be i32 class indices or f32 targets, got ${labels.dtype}`);
   }
-  return apply(softmaxCrossEntropyOp, [logits, labels], undefined);
+  return apply(softmaxCrossEntropyOp, [logits, labels], { reduction: r });
 }
 
-export interface MseOptions {
-  /** 'mean' (default) averages over all elements; 'sum' adds them. */
-  reduction?: 'mean' | 'sum';
+function checkTensors(op: string, ...ts: unknown[]): void {
+  ts.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new ArgumentTypeError(op, `argument ${i} must be a Tensor, got ${describeValue(t)}`);
+  });
 }
 
-/** Squared error: mean((pred - target)^2) or its sum. Seed 001's 1/2 (y - t)^2 is mseLoss(y, t, { reduction: 'sum' }).mul(0.5). */
-export function mseLoss(pred: Tensor, target: Tensor, opts: MseOptions = {}): Tensor {
+/** @deprecated name kept for existing code: the options of mseLoss are LossOptions. */
+export type MseOptions = LossOptions;
+
+/**
+ * Squared error (torch's F.mse_loss): mean((pred - target)^2) by default, their sum with
+ * `'sum'`, or the elementwise squares with `'none'`; pass it as `'sum'` or `{ reduction: 'sum' }`.
+ * Seed 001's 1/2 (y - t)^2 is mseLoss(y, t, 'sum').mul(0.5).
+ */
+export function mseLoss(pred: Tensor, target: Tensor, reduction?: Reduction | LossOptions): Tensor {
+  const r = reductionOf('mseLoss', reduction);
+  checkTensors('mseLoss', pred, target);
   if (!sameShape(pred.shape, target.shape)) {
     throw new ShapeError('mseLoss', [pred.shape, target.shape], 'prediction and target must have the same shape');
   }
-  const reduction = opts.reduction ?? 'mean';
-  if (reduction !== 'mean' && reduction !== 'sum') throw new ValueError('mseLoss', `reduction must be 'mean' or 'sum', got '${String(reduction)}'`);
   const d = sub(pred, target);
   const sq = square(d);
-  const out = reduction === 'mean' ? mean(sq) : sum(sq);
   d.dispose();
+  if (r === 'none') return sq;
+  const out = r === 'mean' ? mean(sq) : sum(sq);
   sq.dispose();
   return out;
 }
-

@@ -8,7 +8,7 @@ import * as ew from './elementwise.ts';
 import { indexSelect } from './indexing.ts';
 import { layerNorm, rmsNorm, type LayerNormOptions, type RmsNormOptions } from './layernorm.ts';
 import { linear, type Activation } from './linear.ts';
-import { mseLoss, softmaxCrossEntropy, type MseOptions } from './loss.ts';
+import { mseLoss, softmaxCrossEntropy, type LossOptions, type Reduction } from './loss.ts';
 import { pad, type PadOptions } from './pad.ts';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from './pool.ts';
 import { matmul, type MatmulOptions } from './matmul.ts';
@@ -23,7 +23,7 @@ declare module '../tensor.ts' {
     sub(other: ew.Operand): Tensor;
     mul(other: ew.Operand): Tensor;
     div(other: ew.Operand): Tensor;
-    maximum(other: Tensor): Tensor;
+    maximum(other: ew.Operand): Tensor;
     neg(): Tensor;
     exp(): Tensor;
     log(): Tensor;
@@ -57,13 +57,13 @@ declare module '../tensor.ts' {
     readonly T: Tensor;
     softmax(axis?: number): Tensor;
     logSoftmax(axis?: number): Tensor;
-    softmaxCrossEntropy(labels: Tensor): Tensor;
+    softmaxCrossEntropy(labels: Tensor, reduction?: Reduction | LossOptions): Tensor;
     layerNorm(normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, opts?: LayerNormOptions): Tensor;
     rmsNorm(normalizedShape: number | readonly number[], weight?: Tensor | null, opts?: RmsNormOptions): Tensor;
     gelu(opts?: GeluOptions): Tensor;
     silu(): Tensor;
     indexSelect(dim: number, index: Tensor): Tensor;
-    mseLoss(target: Tensor, opts?: MseOptions): Tensor;
+    mseLoss(target: Tensor, reduction?: Reduction | LossOptions): Tensor;
     /** Compute gradients of this tensor w.r.t. every leaf that requires grad. */
     backward(grad?: Tensor, opts?: BackwardOptions): void;
     /** A tensor sharing this one's data, cut from the graph (requiresGrad false). */
@@ -117,8 +117,8 @@ Object.defineProperty(P, 'T', {
 });
 P.softmax = function (axis) { return softmax(this, axis); };
 P.logSoftmax = function (axis) { return logSoftmax(this, axis); };
-P.softmaxCrossEntropy = function (labels) { return softmaxCrossEntropy(this, labels); };
-P.mseLoss = function (target, opts) { return mseLoss(this, target, opts); };
+P.softmaxCrossEntropy = function (labels, reduction) { return softmaxCrossEntropy(this, labels, reduction); };
+P.mseLoss = function (target, reduction) { return mseLoss(this, target, reduction); };
 P.layerNorm = function (ns, w, b, opts) { return layerNorm(this, ns, w, b, opts); };
 P.rmsNorm = function (ns, w, opts) { return rmsNorm(this, ns, w, opts); };
 P.gelu = function (opts) { return gelu(this, opts); };

@@ -73,15 +73,18 @@ export const SOFTMAX_REF: RefFamily<'softmax' | 'logSoftmax' | 'softmaxCrossEntr
   // L = (1/N) sum_r -sum_c t[r, c] log softmax(x)[r, c]
   // dL/dx[r, c] = (p[r, c] * sum_c' t[r, c'] - t[r, c]) / N: seed 003's (y - t) / N when rows of t sum to 1.
   softmaxCrossEntropy: {
-    forward: ([logits, labels]) => {
+    forward: ([logits, labels], { reduction }) => {
       const [n, c] = logits.shape;
       const logp = logSoftmaxRef(logits);
       const t = targets(labels, n, c);
-      let loss = 0;
-      for (let i = 0; i < n * c; i++) if (t.data[i] !== 0) loss -= t.data[i] * logp.data[i];
-      return refArray([], [loss / n]);
+      const rows = zerosRef([n]);
+      for (let i = 0; i < n * c; i++) if (t.data[i] !== 0) rows.data[Math.floor(i / c)] -= t.data[i] * logp.data[i];
+      if (reduction === 'none') return rows;
+      const loss = rows.data.reduce((a, b) => a + b, 0);
+      return refArray([], [reduction === 'sum' ? loss : loss / n]);
     },
-    backward: ([logits, labels], _attrs, g) => {
+    // 'none': row r's gradient is scaled by g[r]; 'mean' divides by N, 'sum' does not.
+    backward: ([logits, labels], { reduction }, g) => {
       const [n, c] = logits.shape;
       const p = softmaxRef(logits);
       const t = targets(labels, n, c);
@@ -89,7 +92,8 @@ export const SOFTMAX_REF: RefFamily<'softmax' | 'logSoftmax' | 'softmaxCrossEntr
       for (let r = 0; r < n; r++) {
         let tsum = 0;
         for (let k = 0; k < c; k++) tsum += t.data[r * c + k];
-        for (let k = 0; k < c; k++) dx.data[r * c + k] = (g.data[0] * (p.data[r * c + k] * tsum - t.data[r * c + k])) / n;
+        const gr = reduction === 'none' ? g.data[r] : reduction === 'sum' ? g.data[0] : g.data[0] / n;
+        for (let k = 0; k < c; k++) dx.data[r * c + k] = gr * (p.data[r * c + k] * tsum - t.data[r * c + k]);
       }
       return [dx, null];
     },
