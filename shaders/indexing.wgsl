@@ -16,6 +16,12 @@
 //   Work: O(n + V + SUM bucket^2 + outer * V * inner + outer * n * inner); the insertion sort is
 //   quadratic only in one id's repeat count.
 // fill_i32: out[i] = 0 (clears the workspace counts).
+// gather (torch.gather along dim, x and idx of the same rank <= 8, Q instead of P):
+//   gather_nd:     out[c] = x[c with c[dim] = idx[c]] over the coordinates c of idx's shape (NaN
+//                  for an index outside [0, x.shape[dim]))
+//   gather_nd_grad: dx[e] = SUM over j < idx.shape[dim] with idx[e with e[dim] = j] == e[dim] of
+//                  g[e with e[dim] = j] (0 where e lies outside idx's extent in another dim): one
+//                  invocation per dx element, j increasing, deterministic; O(x.size * idx.shape[dim]).
 
 override WG: u32 = 64u;
 
@@ -31,6 +37,16 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
+
+struct GatherParams {
+  rank: u32,
+  dim: u32,
+  n: u32,        // elements of the output (gather_nd: idx's shape; gather_nd_grad: x's shape)
+  _pad: u32,
+  idx_shape: array<vec4<u32>, 2>,
+  x_shape: array<vec4<u32>, 2>,
+}
+@group(0) @binding(0) var<uniform> Q: GatherParams;
 @group(0) @binding(1) var<storage, read> X: array<f32>;             // [outer, V, inner] (gather_rows); g [outer, n, inner] (accumulate)
 @group(0) @binding(2) var<storage, read> Idx: array<i32>;           // [n]
 @group(0) @binding(3) var<storage, read_write> Out: array<f32>;     // [outer, n, inner] (gather_rows); dx [outer, V, inner] (accumulate)
@@ -135,4 +151,61 @@ fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     }
   }
   Out[i] = acc;
+}
+
+fn qdim(v: array<vec4<u32>, 2>, d: u32) -> u32 {
+  return v[d / 4u][d % 4u];
+}
+
+@compute @workgroup_size(WG)
+fn gather_nd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat(gid, nwg);
+  if (i >= Q.n) { return; }
+  let r = Idx[i];
+  if (r < 0 || u32(r) >= qdim(Q.x_shape, Q.dim)) { Out[i] = bitcast<f32>(Q._pad | 0x7fc00000u); return; }
+  var rem = i;
+  var off = 0u;
+  var stride = 1u;
+  for (var k = 0u; k < Q.rank; k++) {
+    let d = Q.rank - 1u - k;
+    let c = rem % qdim(Q.idx_shape, d);
+    rem = rem / qdim(Q.idx_shape, d);
+    off += select(c, u32(r), d == Q.dim) * stride;
+    stride *= qdim(Q.x_shape, d);
+  }
+  Out[i] = X[off];
+}
+
+@compute @workgroup_size(WG)
+fn gather_nd_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let e = flat(gid, nwg);
+  if (e >= Q.n) { return; }
+  // e's coordinate along dim, its idx offset with that coordinate 0, and idx's stride of dim.
+  var rem = e;
+  var base = 0u;
+  var stride = 1u;
+  var dim_stride = 1u;
+  var want = 0u;
+  var inside = true;
+  for (var k = 0u; k < Q.rank; k++) {
+    let d = Q.rank - 1u - k;
+    let c = rem % qdim(Q.x_shape, d);
+    rem = rem / qdim(Q.x_shape, d);
+    if (d == Q.dim) {
+      want = c;
+      dim_stride = stride;
+    } else {
+      if (c >= qdim(Q.idx_shape, d)) { inside = false; }
+      base += c * stride;
+    }
+    stride *= qdim(Q.idx_shape, d);
+  }
+  var acc = 0.0;
+  if (inside) {
+    for (var j = 0u; j < qdim(Q.idx_shape, Q.dim); j++) {
+      let o = base + j * dim_stride;
+      if (Idx[o] == i32(want)) { acc += X[o]; }
+    }
+  }
+  Out[e] = acc;
 }

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { refArray, type RefArray } from '../src/check/array.ts';
 import { Rng } from '../src/random.ts';
-import { DTypeError, ShapeError, ValueError, embedding, indexSelect, memory, randint, randn, runtime, tensor } from '../src/index.ts';
+import { DTypeError, ShapeError, ValueError, arange, embedding, gather, indexSelect, memory, randint, randn, runtime, tensor } from '../src/index.ts';
 import { checkOp, input, randomRef, shapesLabel, testSeed } from './ops-harness.ts';
 
 function ids(shape: number[], classes: number, seed: number): RefArray {
@@ -65,6 +65,52 @@ describe('indexSelect', () => {
   });
 });
 
+describe('gather', () => {
+  // [x shape, dim, index shape]
+  const cases: [number[], number, number[]][] = [
+    [[5], 0, [3]], [[1], 0, [4]], [[3, 4], 1, [3, 7]], [[3, 4], 0, [2, 4]], [[4, 3, 5], 1, [2, 6, 3]], [[2, 3, 65], 2, [2, 3, 9]],
+    [[2, 2, 2, 3], -1, [2, 1, 2, 5]],
+  ];
+  for (const [shape, dim, idxShape] of cases) {
+    it(`${shapesLabel(shape)} dim ${dim} index ${shapesLabel(idxShape)}`, async () => {
+      const d = dim < 0 ? dim + shape.length : dim;
+      const index = ids(idxShape, shape[d], testSeed(1));
+      await checkOp('gather', { dim: d }, [input(randomRef(shape, testSeed(0))), input(index, { dtype: 'i32' })], ([x, i]) => x.gather(dim, i));
+    });
+  }
+
+  it('picks the logit of each label (the cross-entropy use)', async () => {
+    const logits = tensor([[1, 2, 3], [4, 5, 6]]);
+    expect(await gather(logits, 1, tensor([[2], [0]], { dtype: 'i32' })).toArray()).toEqual([[3], [4]]);
+  });
+});
+
+describe('arange', () => {
+  it('torch.arange forms, dtypes and sizes', async () => {
+    expect(Array.from(await arange(5).data())).toEqual([0, 1, 2, 3, 4]);
+    expect(arange(5).dtype).toBe('i32');
+    expect(Array.from(await arange(2, 7, 2).data())).toEqual([2, 4, 6]);
+    expect(Array.from(await arange(3, 0, -1).data())).toEqual([3, 2, 1]);
+    const f = arange(0, 1, 0.25);
+    expect(f.dtype).toBe('f32');
+    expect(Array.from(await f.data())).toEqual([0, 0.25, 0.5, 0.75]);
+    expect(arange(0, 1, 0.3).shape).toEqual([4]);
+    expect(arange(4, { dtype: 'f32' }).dtype).toBe('f32');
+    expect(arange(3, 3).shape).toEqual([0]);
+    const g = arange(0, 3, { dtype: 'float32', requiresGrad: true });
+    expect(g.requiresGrad).toBe(true);
+    expect(arange(1, 4).intRange).toEqual([1, 3]);
+  });
+
+  it('bad arguments are refused', () => {
+    expect(() => arange(0, 5, 0)).toThrow(/step must be nonzero/);
+    expect(() => arange(5, 0, 1)).toThrow(/inconsistent with step sign/);
+    expect(() => arange(0, 1, 0.5, { dtype: 'i32' })).toThrow(/an i32 arange needs integer/);
+    expect(() => arange(Infinity)).toThrow(ValueError);
+    expect(() => arange(3, { step: 1 } as never)).toThrow(/unknown option 'step'/);
+  });
+});
+
 describe('indexing errors', () => {
   it('out-of-range host indices, wrong dtypes and shapes are typed errors before any GPU work', () => {
     const table = tensor([[1, 2], [3, 4], [5, 6]]);
@@ -82,6 +128,11 @@ describe('indexing errors', () => {
     expect(() => indexSelect(table, 2, tensor([0], { dtype: 'i32' }))).toThrow(ValueError);
     expect(rt.stats.dispatches).toBe(before);
     expect(memory().liveTensors - live).toBe(10); // exactly the argument tensors built above
+    expect(() => gather(table, 1, tensor([[0, 2]], { dtype: 'i32' }))).toThrow(/gather: index holds 2, out of range for a dim of size 2/);
+    expect(() => gather(table, 1, tensor([0, 1], { dtype: 'i32' }))).toThrow(/gather: index must have the input's rank.*\(got \[3, 2\] and \[2\]\)/);
+    expect(() => gather(table, 0, tensor([[0, 1, 0]], { dtype: 'i32' }))).toThrow(ShapeError);
+    expect(() => gather(table, 1, tensor([[0, 1]]))).toThrow(DTypeError);
+    expect(rt.stats.dispatches).toBe(before);
   });
 
   it('indices computed on the GPU out of range read as NaN and get no gradient', async () => {

@@ -16,7 +16,9 @@ import { batchNorm } from '../ops/norm.ts';
 import { dropout } from '../ops/dropout.ts';
 import { layerNorm, rmsNorm } from '../ops/layernorm.ts';
 import { gelu, silu } from '../ops/activations.ts';
-import { embedding, indexSelect } from '../ops/indexing.ts';
+import { embedding, gather, indexSelect } from '../ops/indexing.ts';
+import { cat, chunk, narrow, slice, split, stack } from '../ops/slice.ts';
+import { maskedFill, tril, triu, where } from '../ops/where.ts';
 import type { GradcheckOptions } from './gradcheck.ts';
 
 export interface GradcheckCase {
@@ -218,6 +220,34 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
       return { name: 'dim 1 [2,4,3] idx [5]', inputs: () => [r.n(0, [2, 4, 3]), r.labels(1, 5, 4)], fn: (x: Tensor, i: Tensor) => x.indexSelect(1, i), options: { wrt: [0] } };
     })(),
   ],
+  gather: [
+    { name: 'dim 1 [3,4] idx [3,5]', inputs: () => [normal([3, 4], 941), randint([3, 5], 0, 4, { seed: 942 })], fn: (x, i) => gather(x, 1, i), options: { wrt: [0] } },
+    { name: 'dim 0 [4,3,2] idx [6,2,2]', inputs: () => [normal([4, 3, 2], 943), randint([6, 2, 2], 0, 4, { seed: 944 })], fn: (x, i) => x.gather(0, i), options: { wrt: [0] } },
+  ],
+  narrow: [
+    ...each([[[5, 3]]], (x) => narrow(x, 0, 1, 3), normal, 'dim 0 '),
+    ...each([[[2, 7, 3]]], (x) => narrow(x, 1, -5, 4), normal, 'dim 1 start -5 '),
+    ...each([[[3, 4, 5]]], (x) => slice(x, -1, 1, -1), normal, 'slice dim -1 [1:-1] '),
+    ...each([[[4, 6]]], (x) => split(x, [1, 3, 2], 1)[1].mul(split(x, 3, 1)[1]), normal, 'split sections * split size '),
+    ...each([[[7, 2]]], (x) => chunk(x, 3, 0)[2].sum(), normal, 'chunk '),
+  ],
+  concat: [
+    ...each([[[2, 3], [4, 3]]], (a, b) => cat([a, b]), normal, 'dim 0 '),
+    ...each([[[2, 3, 1], [2, 3, 4], [2, 3, 2]]], (...xs) => cat(xs, -1), normal, 'dim -1 '),
+    ...each([[[3, 4], [3, 4], [3, 4]]], (...xs) => stack(xs, 1), normal, 'stack dim 1 '),
+    ...each([[[5], [5]]], (a, b) => stack([a, b], 0), normal, 'stack 1-D '),
+  ],
+  // Conditions are data (not in wrt): an f32 0/1 mask and an i32 one.
+  where: [
+    { name: 'f32 cond [3,4] broadcast a [4] b [3,1]', inputs: () => [tensor([[1, 0, 1, 1], [0, 0, 1, 0], [1, 1, 0, 0]]), normal([4], 932), normal([3, 1], 933)], fn: (c, a, b) => where(c, a, b), options: { wrt: [1, 2] } },
+    { name: 'i32 cond [2,1,3] a [2,5,3] b [2,5,3]', inputs: () => [randint([2, 1, 3], 0, 2, { seed: 934 }), normal([2, 5, 3], 935), normal([2, 5, 3], 936)], fn: (c, a, b) => where(c, a, b), options: { wrt: [1, 2] } },
+  ],
+  maskedFill: [
+    { name: 'mask [4] on x [3,4], value -2', inputs: () => [normal([3, 4], 937), tensor([1, 0, 0, 1], { dtype: 'i32' })], fn: (x, m) => maskedFill(x, m, -2), options: { wrt: [0] } },
+    { name: 'where(cond, x, 0.5) on [2,3]', inputs: () => [normal([2, 3], 938), tensor([[0, 1, 1], [1, 0, 0]])], fn: (x, m) => where(m, x, 0.5), options: { wrt: [0] } },
+  ],
+  tril: [...each([[[4, 5]]], (x) => tril(x), normal, 'diag 0 '), ...each([[[2, 3, 3]]], (x) => tril(x, -1), normal, 'diag -1 ')],
+  triu: [...each([[[5, 4]]], (x) => triu(x, 1), normal, 'diag 1 '), ...each([[[2, 3, 6]]], (x) => x.triu(), normal, 'method ')],
   conv2d: [
     ...each([[[2, 3, 6, 5], [4, 3, 3, 3], [4]]], (x, w, b) => conv2d(x, w, b), normal, 'plain '),
     ...each([[[1, 2, 7, 7], [3, 2, 3, 2], [3]]], (x, w, b) => conv2d(x, w, b, { stride: 2, padding: [1, 2] }), normal, 'stride 2 pad [1,2] '),

@@ -8,6 +8,8 @@ import { CONV_REF } from './reference/conv.ts';
 import { ELEMENTWISE_REF } from './reference/elementwise.ts';
 import { INDEXING_REF } from './reference/indexing.ts';
 import { LAYERNORM_REF } from './reference/layernorm.ts';
+import { SLICE_REF } from './reference/slice.ts';
+import { WHERE_REF } from './reference/where.ts';
 import { MATMUL_REF } from './reference/matmul.ts';
 import { POW_REF } from './reference/pow.ts';
 import { NORM_REF } from './reference/norm.ts';
@@ -36,4 +38,6 @@ export const REFERENCE: ReferenceTable = {
   ...LAYERNORM_REF,
   ...ACTIVATIONS_REF,
   ...INDEXING_REF,
+  ...SLICE_REF,
+  ...WHERE_REF,
 };

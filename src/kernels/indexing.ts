@@ -66,3 +66,19 @@ export function scatterRowsKernel(g: Tensor, idx: Tensor, d: RowsDims, xShape: r
   for (const t of [cnt, off, ord]) t.dispose();
   return dx;
 }
+
+/** torch.gather's forward (out has idx's shape) or, with `grad`, its scatter-add backward (out has xShape). */
+export function gatherKernel(src: Tensor, idx: Tensor, dim: number, xShape: readonly number[], grad: boolean): Tensor {
+  const rt = src.runtime;
+  const op = grad ? 'gather.grad' : 'gather';
+  const out = empty(grad ? xShape : idx.shape, 'f32', op);
+  const params = new ParamWriter().u32(idx.rank).u32(dim).u32(out.size).u32(0).u32x4(idx.shape, 2, 1).u32x4(xShape, 2, 1).done();
+  rt.dispatch(
+    { shader: 'indexing', entry: grad ? 'gather_nd_grad' : 'gather_nd', constants: { WG }, bindings: ['uniform', 'read', 'read', 'rw'] },
+    params,
+    [src.buffer(op), idx.buffer(op), out.buffer(op)],
+    grid1d(rt, out.size, WG),
+    grad ? 'gather.backward' : 'gather.forward',
+  );
+  return out;
+}

@@ -5,8 +5,8 @@
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.ts';
 import { option, parseOptions, type OptionsOf } from '../options.ts';
 import { normalizeAxis, sizeOf } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
-import { gatherRowsKernel, scatterRowsKernel, type RowsDims } from '../kernels/indexing.ts';
+import { Tensor, tensor } from '../tensor.ts';
+import { gatherKernel, gatherRowsKernel, scatterRowsKernel, type RowsDims } from '../kernels/indexing.ts';
 import { apply, defineOp } from './op.ts';
 
 /** x viewed as [outer, x.shape[dim], inner] around `dim`, indexed by `idx`. */
@@ -38,6 +38,15 @@ export const indexSelectOp = defineOp<{ dim: number }, { index: Tensor }>({
     return { out: gatherRowsKernel(x, index, rowsDims(x.shape, dim, index), outShape, 'indexSelect'), saved: { index } };
   },
   backward: (g, { index }, { inputs, attrs }) => [scatterRowsKernel(g, index, rowsDims(inputs[0].shape, attrs.dim, index), inputs[0].shape, 'indexSelect'), null],
+});
+
+/** inputs: x, index (i32, x's rank); out has index's shape. */
+export const gatherOp = defineOp<{ dim: number }, { index: Tensor }>({
+  name: 'gather',
+  arity: 2,
+  intInputs: [1],
+  forward: ([x, index], { dim }) => ({ out: gatherKernel(x, index, dim, x.shape, false), saved: { index } }),
+  backward: (g, { index }, { inputs, attrs }) => [gatherKernel(g, index, attrs.dim, inputs[0].shape, true), null],
 });
 
 // ------------------------------------------------------------------------ checks
@@ -92,4 +101,57 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   if (index.rank > 1) throw new ShapeError('indexSelect', [x.shape, index.shape], 'index must be 0-D or 1-D');
   checkIndices('indexSelect', index, x.shape[d], [x.shape, index.shape], 'index');
   return apply(indexSelectOp, [x, index], { dim: d });
+}
+
+/** Rank limit of gather's kernels (shapes travel as two vec4s). */
+const MAX_GATHER_RANK = 8;
+
+/**
+ * torch.gather(x, dim, index): out[c] = x[c with c[dim] = index[c]]; index (i32) has x's rank,
+ * out has index's shape, and index.shape[d] <= x.shape[d] for d != dim. The gradient is a
+ * deterministic scatter-add (fixed summation order).
+ */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkTensor('gather', 'x', x);
+  checkTensor('gather', 'index', index);
+  if (x.rank === 0) throw new ShapeError('gather', [x.shape], 'expected a tensor of rank >= 1');
+  const d = normalizeAxis('gather', dim, x.rank);
+  if (x.rank > MAX_GATHER_RANK) throw new ShapeError('gather', [x.shape], `supports rank <= ${MAX_GATHER_RANK}`);
+  if (index.rank !== x.rank || index.shape.some((s, i) => i !== d && s > x.shape[i])) {
+    throw new ShapeError('gather', [x.shape, index.shape], `index must have the input's rank and index.shape[d] <= input.shape[d] for every d != ${d}`);
+  }
+  checkIndices('gather', index, x.shape[d], [x.shape, index.shape], 'index');
+  return apply(gatherOp, [x, index], { dim: d });
+}
+
+const ARANGE_OPTIONS = {
+  dtype: option.dtype(),
+  requiresGrad: option.boolean({ default: false, aliases: ['requires_grad'] }),
+  label: option.string(),
+};
+export type ArangeOptions = OptionsOf<typeof ARANGE_OPTIONS>;
+
+/**
+ * torch.arange: arange(end), arange(start, end) or arange(start, end, step), each optionally
+ * followed by { dtype, requiresGrad, label }. Values start + i * step for i < ceil((end - start) / step),
+ * computed in float64 on the host. dtype defaults to i32 when every argument is an integer, else f32.
+ */
+export function arange(...args: (number | ArangeOptions | undefined)[]): Tensor {
+  const last = args[args.length - 1];
+  const optsGiven = last !== undefined && typeof last !== 'number';
+  const nums = (optsGiven ? args.slice(0, -1) : args).filter((a) => a !== undefined);
+  const opts = parseOptions('arange', optsGiven ? last : undefined, ARANGE_OPTIONS);
+  if (nums.length < 1 || nums.length > 3 || !nums.every((a) => typeof a === 'number' && Number.isFinite(a))) {
+    throw new ValueError('arange', `expected arange(end), arange(start, end) or arange(start, end, step) with finite numbers, got (${args.map(String).join(', ')})`);
+  }
+  const [start, end, step] = (nums.length === 1 ? [0, nums[0], 1] : [nums[0], nums[1], nums[2] ?? 1]) as number[];
+  if (step === 0) throw new ValueError('arange', 'step must be nonzero');
+  if ((end - start) * step < 0) throw new ValueError('arange', `upper bound and larger bound inconsistent with step sign (start ${start}, end ${end}, step ${step})`);
+  const ints = [start, end, step].every(Number.isInteger);
+  const dtype = opts.dtype ?? (ints ? 'i32' : 'f32');
+  if (dtype === 'i32' && !ints) throw new ValueError('arange', `an i32 arange needs integer start, end and step (got ${start}, ${end}, ${step})`);
+  const n = Math.max(Math.ceil((end - start) / step), 0);
+  const values = dtype === 'i32' ? new Int32Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = start + i * step;
+  return tensor(values, { dtype, requiresGrad: opts.requiresGrad, label: opts.label ?? 'arange' });
 }

@@ -6,8 +6,10 @@ import {
   absOp, addOp, affineOp, divOp, expOp, logOp, maximumOp, mulOp, negOp, recipOp, reluOp, sigmoidOp, sqrtOp, squareOp, subOp, tanhOp,
 } from './elementwise.ts';
 import { geluOp, siluOp } from './activations.ts';
-import { embeddingOp, indexSelectOp } from './indexing.ts';
+import { embeddingOp, gatherOp, indexSelectOp } from './indexing.ts';
 import { layerNormOp, rmsNormOp } from './layernorm.ts';
+import { concatOp, narrowOp } from './slice.ts';
+import { maskedFillOp, trilOp, triuOp, whereOp } from './where.ts';
 import { conv2dNoBiasOp, conv2dOp } from './conv.ts';
 import { linearOp } from './linear.ts';
 import { softmaxCrossEntropyOp } from './loss.ts';
@@ -62,6 +64,13 @@ export const OPS = {
   silu: siluOp,
   embedding: embeddingOp,
   indexSelect: indexSelectOp,
+  gather: gatherOp,
+  narrow: narrowOp,
+  concat: concatOp,
+  where: whereOp,
+  maskedFill: maskedFillOp,
+  tril: trilOp,
+  triu: triuOp,
   batchNorm: batchNormOp,
   dropout: dropoutOp,
 } as const satisfies { readonly [name: string]: OpDef<any, any> };

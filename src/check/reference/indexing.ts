@@ -29,7 +29,34 @@ function selectBackRef(xShape: readonly number[], dim: number, idx: RefArray, g:
 
 const flat = (ids: RefArray): RefArray => refArray([ids.data.length], ids.data);
 
-export const INDEXING_REF: RefFamily<'embedding' | 'indexSelect'> = {
+/** torch.gather along dim: out has idx's shape (NaN for an index out of range). */
+function gatherRef(x: RefArray, dim: number, idx: RefArray): RefArray {
+  return refArray(idx.shape, (i) => {
+    const c = coordsOf(i, idx.shape);
+    const r = idx.data[i];
+    if (r < 0 || r >= x.shape[dim]) return NaN;
+    c[dim] = r;
+    return x.data[indexOf(c, x.shape)];
+  });
+}
+
+function gatherBackRef(xShape: readonly number[], dim: number, idx: RefArray, g: RefArray): RefArray {
+  const dx = zerosRef(xShape);
+  for (let i = 0; i < g.data.length; i++) {
+    const c = coordsOf(i, idx.shape);
+    const r = idx.data[i];
+    if (r < 0 || r >= xShape[dim]) continue;
+    c[dim] = r;
+    dx.data[indexOf(c, xShape)] += g.data[i];
+  }
+  return dx;
+}
+
+export const INDEXING_REF: RefFamily<'embedding' | 'indexSelect' | 'gather'> = {
+  gather: {
+    forward: ([x, idx], { dim }) => gatherRef(x, dim, idx),
+    backward: ([x, idx], { dim }, g) => [gatherBackRef(x.shape, dim, idx, g), null],
+  },
   embedding: {
     forward: ([ids, table]) => {
       const out = selectRef(table, 0, flat(ids));
