@@ -1,9 +1,12 @@
 // npm run bench: webgrad vs TensorFlow.js vs jax-js on the same WebGPU adapter, with the same
-// shapes and the same timing method, in Node (Dawn) and in headless Chromium.
+// shapes and the same timing method, in Node (Dawn), headless Chromium and headless Firefox.
 //
-//   npm run bench                       Node, then Chromium (both in one run, one JSON file)
+//   npm run bench                       Node, then Chromium, then Firefox (one run, one JSON file)
 //   npm run bench -- --node             Node only (Dawn: lavapipe on this machine)
-//   npm run bench -- --browser          Chromium only (system /usr/bin/chromium or $CHROME_PATH)
+//   npm run bench -- --browser          the browsers only (system /usr/bin/chromium or $CHROME_PATH,
+//                                       /usr/bin/firefox-esr or $FIREFOX_PATH)
+//   --browsers chromium,firefox         which browsers (default: each installed one; a named one,
+//                                       or any with CI=true, must be installed)
 //   --quick                             small sizes, few repetitions (checks the machinery)
 //   --suites matmul,training            a subset of: warmup matmul bandwidth softmax-ce dispatch training
 //   --engines webgrad,tfjs              a subset of: webgrad webgrad-captured tfjs jax-js jax-js-jit
@@ -19,7 +22,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
-import { browserGate, pageResults, withBrowserPage, REPO_ROOT } from '../scripts/browser-harness.ts';
+import { BROWSER_TITLE, browserGate, pageResults, parseBrowsers, withBrowserPage, REPO_ROOT, type BrowserName } from '../scripts/browser-harness.ts';
 import { wrapGpu } from './core/instrument.ts';
 import { stats } from './core/timing.ts';
 import { ALL_ENGINES, ALL_SUITES, type SuiteName } from './suites/types.ts';
@@ -82,9 +85,9 @@ async function runNode(settings: RunSettings, versions: Record<string, string>):
   return runEnvironment('node', `Node ${process.version} (Dawn, webgpu ${versions.webgpu})`, `node ${process.version}`, versions, settings, log, initMs);
 }
 
-async function runBrowser(settings: RunSettings, versions: Record<string, string>): Promise<SuiteRun | string> {
-  const gate = browserGate();
-  if (gate.skip) return `Chromium skipped: ${gate.reason}`;
+async function runBrowser(engine: BrowserName, settings: RunSettings, versions: Record<string, string>): Promise<SuiteRun | string> {
+  const gate = browserGate(engine);
+  if (gate.skip && !arg('--browsers')) return `${BROWSER_TITLE[engine]} skipped: ${gate.reason}`;
   const query = new URLSearchParams({ profile: settings.profile, suites: settings.suites.join(','), engines: settings.engines.join(','), webgrad: JSON.stringify(webgradInit()) }).toString();
   const timeoutMs = 40 * 60_000;
   return withBrowserPage(
@@ -98,10 +101,12 @@ async function runBrowser(settings: RunSettings, versions: Record<string, string
       return run;
     },
     {
+      browser: engine,
       timeoutMs,
       query,
-      // Full-resolution timestamps (Chromium quantizes them by default) and no shader disk cache.
-      args: ['--disable-dawn-features=timestamp_quantization', '--disable-gpu-shader-disk-cache'],
+      // Chromium: full-resolution timestamps (it quantizes them by default) and no shader disk
+      // cache. Firefox: no flags (a fresh profile each launch has no shader cache).
+      ...(engine === 'chromium' ? { args: ['--disable-dawn-features=timestamp_quantization', '--disable-gpu-shader-disk-cache'] } : {}),
       onLog: (line) => {
         const m = /^\[console\.\w+\] (.*)$/s.exec(line);
         if (m) log(m[1]);
@@ -126,10 +131,12 @@ async function measureAll(settings: RunSettings, versions: Record<string, string
     run.runs.push(await runNode(settings, versions));
   }
   if (!flag('--node')) {
-    log('== Chromium (headless) ==');
-    const r = await runBrowser({ ...settings, slow: true }, versions);
-    if (typeof r === 'string') run.notes.push(r);
-    else run.runs.push(r);
+    for (const engine of parseBrowsers(arg('--browsers'))) {
+      log(`== ${BROWSER_TITLE[engine]} (headless) ==`);
+      const r = await runBrowser(engine, { ...settings, slow: true }, versions);
+      if (typeof r === 'string') run.notes.push(r);
+      else run.runs.push(r);
+    }
   }
   clearInterval(sampler);
   run.machine.loadAfter = loadavg();

@@ -1,4 +1,5 @@
-// The benchmark suites in the browser: same suites, same engines, this page's WebGPU adapter.
+// The benchmark suites in the browser (Chromium or Firefox): same suites, same engines, this
+// page's WebGPU adapter.
 // navigator.gpu is wrapped first so every engine's device is instrumented (counters, GPU
 // clock). Settings come from the query string (bench/run.ts); progress goes to the console,
 // which the runner prints; the SuiteRun is left in window.__results.
@@ -30,8 +31,9 @@ try {
     suites: pick<SuiteName>('suites', ALL_SUITES),
     engines: pick<EngineName>('engines', ALL_ENGINES),
   };
+  const firefox = navigator.userAgent.match(/Firefox\/[\d.]+/)?.[0];
   const chrome = navigator.userAgent.match(/Chrom(e|ium)\/[\d.]+/)?.[0] ?? 'browser';
-  w.__results = await runEnvironment('chromium', chrome, navigator.userAgent, {}, settings, log, initMs);
+  w.__results = await runEnvironment(firefox ? 'firefox' : 'chromium', firefox ?? chrome, navigator.userAgent, {}, settings, log, initMs);
 } catch (e) {
   w.__error = e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e);
   out.textContent += `\n${String(w.__error)}`;

@@ -30,6 +30,7 @@ const ENGINE_TITLE: Record<EngineName, string> = {
   'jax-js-jit': 'jax-js jit',
 };
 const PEERS: EngineName[] = ['tfjs', 'jax-js', 'jax-js-jit'];
+const ENVIRONMENT_TITLE: Record<SuiteRun['environment']['kind'], string> = { node: 'Node (Dawn)', chromium: 'Chromium', firefox: 'Firefox' };
 
 const SUITE_TITLE: Record<SuiteName, string> = {
   warmup: 'Pipeline warm-up: time to first result (ms, lower is better)',
@@ -220,7 +221,7 @@ function environmentBlock(run: SuiteRun): string {
   const lim = (k: string) => (a.limits[k] === undefined ? 'n/a' : String(a.limits[k]));
   return [
     `- Runtime: ${e.label} — ${e.runtime}`,
-    `- Adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ')} (driver: ${a.driver}${a.isFallbackAdapter ? ', fallback adapter' : ''})`,
+    `- Adapter: ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' / ') || 'adapter.info empty'} (driver: ${a.driver}${a.isFallbackAdapter ? ', fallback adapter' : ''})`,
     `- Timing: ${e.timing === 'gpu-timestamp' ? 'GPU time from timestamp-query (sum of compute-pass durations)' : 'wall clock around completed submissions (no timestamp-query)'}; training steps and dispatch overhead are wall clock`,
     `- Limits: maxStorageBufferBindingSize ${lim('maxStorageBufferBindingSize')}, maxBufferSize ${lim('maxBufferSize')}, maxComputeWorkgroupStorageSize ${lim('maxComputeWorkgroupStorageSize')}, maxComputeInvocationsPerWorkgroup ${lim('maxComputeInvocationsPerWorkgroup')}, maxComputeWorkgroupsPerDimension ${lim('maxComputeWorkgroupsPerDimension')}`,
     `- Features: ${a.features.join(', ') || 'none'}`,
@@ -250,6 +251,37 @@ function hardware(run: BenchRun): string {
   return `GPU: ${[...new Set(run.runs.map((r) => r.environment.adapter.description || r.environment.adapter.architecture))].join(', ')}`;
 }
 
+/** 'Node (Dawn): lavapipe', 'Chromium: swiftshader', 'Firefox: fallback adapter (adapter.info empty)'. */
+export function environmentHeading(r: SuiteRun): string {
+  const a = r.environment.adapter;
+  const title = ENVIRONMENT_TITLE[r.environment.kind];
+  if (a.driver !== 'browser') return `${title}: ${a.driver}`;
+  const name = a.description || a.architecture || a.vendor;
+  return `${title}: ${name || (a.isFallbackAdapter ? 'fallback adapter (adapter.info empty)' : 'adapter.info empty')}`;
+}
+
+/**
+ * The same cases in each browser (webgrad and each peer): what the engine's WebGPU stack
+ * changes. Ratios are Firefox over Chromium in speed (above 1x: faster in Firefox).
+ */
+function browserComparison(run: BenchRun): string {
+  const chromium = run.runs.find((r) => r.environment.kind === 'chromium');
+  const firefox = run.runs.find((r) => r.environment.kind === 'firefox');
+  if (!chromium || !firefox) return '';
+  const lines = [
+    `Chromium (${chromium.environment.label}, Dawn + Tint, ${chromium.environment.timing}) vs Firefox (${firefox.environment.label}, wgpu + naga, ${firefox.environment.timing}) on the same machine:`, '',
+    '| suite | case | engine | Chromium | Firefox | Firefox speed / Chromium |', '|---|---|---|---:|---:|---:|',
+  ];
+  for (const c of chromium.rows) {
+    const f = firefox.rows.find((r) => r.suite === c.suite && r.case === c.case && r.engine === c.engine);
+    if (!f || !c.metric || !f.metric || c.error || f.error) continue;
+    const lowerIsBetter = !/\/s$/.test(c.metric.unit);
+    const speed = lowerIsBetter ? c.metric.value / f.metric.value : f.metric.value / c.metric.value;
+    lines.push(`| ${c.suite} | ${c.case} | ${ENGINE_TITLE[c.engine]} | ${cell(c)} | ${cell(f)} | ${x(speed)} |`);
+  }
+  return lines.length > 4 ? lines.join('\n') : '';
+}
+
 export function resultsMarkdown(run: BenchRun, charts: { matmul: string; training: string } | null, opts: { compact?: boolean } = {}): string {
   const out: string[] = [];
   if (!opts.compact) {
@@ -261,7 +293,7 @@ export function resultsMarkdown(run: BenchRun, charts: { matmul: string; trainin
     if (charts) out.push(`![matmul GFLOP/s](${charts.matmul})`, '', `![training ms/step](${charts.training})`, '');
   }
   for (const r of run.runs) {
-    out.push(`## ${r.environment.kind === 'node' ? 'Node (Dawn)' : 'Chromium'}: ${r.environment.adapter.driver === 'browser' ? r.environment.adapter.description || r.environment.adapter.architecture : r.environment.adapter.driver}`, '');
+    out.push(`## ${environmentHeading(r)}`, '');
     if (!opts.compact) out.push(environmentBlock(r), '');
     out.push('### Targets', '', targets(r), '');
     const sanity = opts.compact ? '' : peerSanity(r);
@@ -280,5 +312,7 @@ export function resultsMarkdown(run: BenchRun, charts: { matmul: string; trainin
     }
     if (!opts.compact) out.push('### Checks', '', checksBlock(r), '');
   }
+  const engines = opts.compact ? '' : browserComparison(run);
+  if (engines) out.push('## Chromium vs Firefox', '', engines, '');
   return out.join('\n');
 }

@@ -23,7 +23,8 @@ const text = (x: number, y: number, s: string, attrs = '') => `<text x="${x.toFi
 function envTitle(r: SuiteRun): string {
   const a = r.environment.adapter;
   const name = [a.vendor, a.architecture].filter(Boolean).join(' ');
-  return r.environment.kind === 'node' ? `Node / Dawn: ${a.driver} (${name})` : `Chromium: ${name}`;
+  if (r.environment.kind === 'node') return `Node / Dawn: ${a.driver} (${name})`;
+  return `${r.environment.kind === 'firefox' ? 'Firefox' : 'Chromium'}: ${name || (a.isFallbackAdapter ? 'fallback adapter' : 'adapter.info empty')}`;
 }
 
 function svgDoc(width: number, height: number, body: string[]): string {

@@ -44,8 +44,8 @@ export interface AdapterRecord {
 }
 
 export interface EnvironmentRecord {
-  /** 'node' (Dawn) or 'chromium' (headless, its WebGPU implementation). */
-  kind: 'node' | 'chromium';
+  /** 'node' (Dawn), or a headless browser with its own WebGPU stack: 'chromium' (Dawn, Tint), 'firefox' (wgpu, naga). */
+  kind: 'node' | 'chromium' | 'firefox';
   label: string;
   /** Node version, or the browser's user agent. */
   runtime: string;
