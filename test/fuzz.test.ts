@@ -4,7 +4,7 @@
 // minimal program. Fixed seed in CI; FUZZ_SEED=<n> / FUZZ_RUNS=<n> to explore on demand.
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { gradcheck, randn, tensor, type Tensor } from '../src/index.ts';
+import { cat, gradcheck, randn, tensor, where, type Tensor } from '../src/index.ts';
 import { captureTape, readRef, replay } from '../src/check/replay.ts';
 
 const OPS = [
@@ -12,6 +12,7 @@ const OPS = [
   'sum', 'mean', 'max', 'softmax', 'logSoftmax', 'matmul', 'transpose', 'reshape', 'scalar',
   'conv2d', 'maxPool2d', 'avgPool2d', 'pad',
   'pow', 'unsqueeze', 'squeeze', 'flatten', 'view',
+  'layerNorm', 'rmsNorm', 'gelu', 'silu', 'narrow', 'cat', 'where', 'tril', 'indexSelect',
 ] as const;
 type Op = (typeof OPS)[number];
 interface Step { op: Op; a: number; b: number; axis: number; keep: boolean; k: number }
@@ -104,6 +105,40 @@ function interpret(p: Program, inputs: Tensor[]): Tensor {
         break;
       case 'pad':
         if (x.rank >= 1 && x.shape[x.rank - 1] + s.k + 1 >= 1) out = x.pad([s.k, 1], { value: s.k * 0.25 });
+        break;
+      // A large eps keeps rows that earlier ops made constant (relu of negatives) well conditioned.
+      case 'layerNorm':
+        if (x.rank >= 1) out = x.layerNorm(x.shape[x.rank - 1], null, null, { eps: 0.5 });
+        break;
+      case 'rmsNorm':
+        if (x.rank >= 1) out = x.rmsNorm([x.shape[x.rank - 1]], null, { eps: 0.5 });
+        break;
+      case 'gelu': out = x.gelu({ approximate: s.keep ? 'tanh' : 'none' }); break;
+      case 'silu': out = x.silu(); break;
+      case 'narrow':
+        if (axisOk) {
+          const size = x.shape[s.axis < 0 ? s.axis + x.rank : s.axis];
+          const start = size > 1 ? 1 : 0;
+          out = x.narrow(s.axis, start, size - start);
+        }
+        break;
+      case 'cat':
+        if (axisOk) out = cat([x, x.mul(0.5)], s.axis);
+        break;
+      case 'where': {
+        // A fixed 0/1 pattern as the condition (data, not differentiated).
+        const cond = tensor(Float32Array.from({ length: x.size }, (_, i) => (i + s.k) & 1), { shape: x.shape });
+        if (broadcastable(x.shape, y.shape)) out = where(cond, x, y);
+        break;
+      }
+      case 'tril':
+        if (x.rank >= 2) out = s.keep ? x.tril(s.k) : x.triu(s.k);
+        break;
+      case 'indexSelect':
+        if (axisOk) {
+          const size = x.shape[s.axis < 0 ? s.axis + x.rank : s.axis];
+          out = x.indexSelect(s.axis, tensor(Int32Array.from([0, s.a % size, s.b % size]), { dtype: 'i32' }));
+        }
         break;
     }
     if (out) vals.push(out);
