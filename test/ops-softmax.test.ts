@@ -51,6 +51,11 @@ describe('softmax and logSoftmax on every axis (strided in place, no permute)', 
     expectClose(sums, new Array(15).fill(1), { rtol: 1e-5, atol: 1e-6 });
   });
 
+  it('a 0-D tensor is one line of one element (dim 0 or -1, as in PyTorch)', async () => {
+    await checkOp('softmax', { dim: 0 }, [input(refArray([], [2.5]))], ([t]) => softmax(t));
+    await checkOp('logSoftmax', { dim: 0 }, [input(refArray([], [-1]))], ([t]) => t.logSoftmax(0));
+  });
+
   it('a bad dim is a ValueError naming the op and the shape', () => {
     const x = tensor([[1, 2], [3, 4]]);
     expect(() => softmax(x, 2)).toThrow(/softmax.*axis 2/);

@@ -1,7 +1,7 @@
 // softmax and logSoftmax along any axis `dim` (PyTorch's softmax(x, dim); default the last),
 // max-subtracted: stable for logits of +-1e4. The kernel reads the axis in place with a stride
 // (shaders/softmax.wgsl), so no axis needs a permute copy, forward or backward.
-import { ShapeError, ValueError } from '../errors.ts';
+import { ValueError } from '../errors.ts';
 import { normalizeAxis } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { softmaxGradKernel, softmaxKernel } from '../kernels/softmax.ts';
@@ -12,12 +12,12 @@ export interface SoftmaxAttrs {
   dim: number;
 }
 
+/** A 0-D tensor is one line of one element (dim 0 or -1, as in PyTorch): softmax 1, logSoftmax 0. */
 function softmaxAttrs(op: string, x: Tensor, dim: unknown): SoftmaxAttrs {
-  if (x.rank === 0) throw new ShapeError(op, [x.shape], 'expected a tensor of rank >= 1');
   if (typeof dim !== 'number' || !Number.isInteger(dim)) {
     throw new ValueError(op, `dim must be an integer axis of shape [${x.shape.join(', ')}], got ${typeof dim === 'object' ? JSON.stringify(dim) : String(dim)}`);
   }
-  return { dim: normalizeAxis(op, dim, x.rank) };
+  return { dim: normalizeAxis(op, dim, Math.max(x.rank, 1)) };
 }
 
 export const softmaxOp = defineOp<SoftmaxAttrs, { y: Tensor }>({
