@@ -8,7 +8,8 @@ import { autotuneResults, matmul, runtime, tensor, type Tensor } from '../src/in
 import { matmulKernel, type MatmulKernelArgs } from '../src/kernels/matmul.ts';
 import { candidateVariants, chooseMatmulVariant, MATMUL, shapeClass, supportedVariants, TUNE_MIN_FLOPS, tuneMatmul } from '../src/kernels/matmul-tune.ts';
 import { defaultVariant, MATMUL_VARIANT_NAMES, type MatmulDims, type MatmulVariant } from '../src/kernels/matmul-variants.ts';
-import { autotuner } from '../src/gpu/autotune.ts';
+import { autotuner, type TuneJob } from '../src/gpu/autotune.ts';
+import { Runtime } from '../src/gpu/runtime.ts';
 
 const DIMS = [1, 3, 4, 17, 64, 65, 100, 257];
 const U = 2 ** -24; // f32 unit roundoff
@@ -317,6 +318,29 @@ describe('matmul variant selection and autotuning', () => {
     const narrow = dims(64, 10, 64);
     expect(chooseMatmulVariant(rt, narrow)).toBe(rt.kind.cpu ? 'block' : 'tiled');
     expect(autotuner(rt).lookup(shapeClass(small))).toBeUndefined();
+  });
+
+  it('a background tuning job waits for the runtime\'s first result (cold start never waits for tuning)', async () => {
+    // A second Runtime on the same device: its first readback has not happened yet.
+    const base = runtime();
+    const rt = new Runtime(base.device, base.adapter, {});
+    const started: string[] = [];
+    const job = (name: string): TuneJob => {
+      started.push(name);
+      return { candidates: [{ name, encode: () => undefined }], rounds: 1 };
+    };
+    // A key no earlier run can have persisted a winner for.
+    const key = `test:cold:${process.pid}:${Date.now()}`;
+    autotuner(rt).schedule(key, () => job('cold'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(started).toEqual([]); // no result yet: nothing compiled or timed
+    const buf = rt.pool.acquire(16, 'test');
+    await rt.read(buf, 16, 'test');
+    await new Promise((r) => setTimeout(r, 50));
+    await autotuner(rt).idle();
+    expect(started).toEqual(['cold']);
+    expect(autotuner(rt).lookup(key)).toBe('cold');
+    rt.pool.release(buf);
   });
 
   it('an unknown or unsupported forced variant is a ValueError naming the variants', () => {

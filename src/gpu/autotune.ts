@@ -10,8 +10,10 @@
 // (lavapipe's 2 worker threads on 2 cores) that slowed the kernel being timed 2-3x. So after
 // the warm-up a timed run sleeps for 80% of the candidate's previous time before it waits.
 // Callers keep tuning off the critical path: they use a default while a job runs in the
-// background (schedule) or await tune() explicitly (benchmarks).
-import { platform } from '#platform';
+// background (schedule) or await tune() explicitly (benchmarks). Background jobs start only
+// after the runtime's first result is back (rt.firstResult; idle() and tune() open that gate
+// too), and a job's candidate pipelines are compiled together with createComputePipelineAsync,
+// so a cold first step never waits for tuning.
 import type { Runtime } from './runtime.ts';
 
 export interface TuneCandidate {
@@ -37,8 +39,9 @@ export interface TuneResult {
 type Store = Record<string, Record<string, string>>;
 
 // v2: the block matmul variant joined the candidates, so v1 winners were chosen without it.
-const STORE_NAME = 'webgrad-autotune-v2';
-const isNode = platform.kind === 'node'; // package.json "imports" #platform
+// v3: the GPU family's matmul candidates (t64*, t128*, splitk, gemv) joined.
+const STORE_NAME = 'webgrad-autotune-v3';
+const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
 /**
  * WEBGRAD_AUTOTUNE=0 (Node) or localStorage 'webgrad-autotune' = '0' turns background timing
@@ -58,6 +61,9 @@ export class Autotuner {
   private readonly queued = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
   private loaded: Promise<void> | null = null;
+  /** Opened by idle() and tune(): a caller waiting for tuning lets jobs start before a result. */
+  private release: () => void = () => undefined;
+  private readonly released = new Promise<void>((r) => (this.release = r));
   /** Results of the jobs run by this process (for benchmarks and reports). */
   readonly results = new Map<string, TuneResult>();
   /** The last background failure, if any (tuning never throws into user code). */
@@ -75,15 +81,19 @@ export class Autotuner {
     return this.winners.get(key);
   }
 
-  /** Tune `key` in the background unless it is known or queued; jobs run one at a time. */
-  schedule(key: string, makeJob: () => TuneJob): void {
+  /**
+   * Tune `key` in the background unless it is known or queued; jobs run one at a time, the
+   * first once the runtime's first result is back.
+   */
+  schedule(key: string, makeJob: () => TuneJob | Promise<TuneJob>): void {
     if (this.winners.has(key) || this.queued.has(key) || !autotuneEnabled()) return;
     this.queued.add(key);
     this.chain = this.chain
+      .then(() => Promise.race([this.rt.firstResult, this.released]))
       .then(() => new Promise((r) => setTimeout(r, 0))) // let the caller's step record first
       .then(() => this.load())
       .then(async () => {
-        if (!this.winners.has(key)) await this.run(key, makeJob());
+        if (!this.winners.has(key)) await this.run(key, await makeJob());
       })
       .catch((e: unknown) => {
         this.lastError = e instanceof Error ? e : new Error(String(e));
@@ -92,10 +102,11 @@ export class Autotuner {
   }
 
   /** Time the job now (ignoring any cached winner) and cache its winner. */
-  async tune(key: string, job: TuneJob): Promise<TuneResult> {
+  async tune(key: string, job: TuneJob | Promise<TuneJob>): Promise<TuneResult> {
+    this.release();
     await this.chain;
     await this.load();
-    return this.run(key, job);
+    return this.run(key, await job);
   }
 
   /** Every known (shape class, winner) pair. */
@@ -103,8 +114,9 @@ export class Autotuner {
     return [...this.winners.entries()];
   }
 
-  /** Wait for background jobs (tests and benchmarks). */
+  /** Wait for background jobs (tests and benchmarks); they may start now, results or not. */
   async idle(): Promise<void> {
+    this.release();
     await this.chain;
   }
 
@@ -224,15 +236,18 @@ function median(xs: number[]): number {
   return s.length ? s[Math.floor((s.length - 1) / 2)] : Infinity;
 }
 
-function storePath(): string {
-  return platform.join(platform.tmpdir(), `${STORE_NAME}.json`);
+async function storePath(): Promise<string> {
+  const os = await import(/* @vite-ignore */ 'node:os');
+  const path = await import(/* @vite-ignore */ 'node:path');
+  return path.join(os.tmpdir(), `${STORE_NAME}.json`);
 }
 
 async function readStore(): Promise<Store> {
   if (!autotuneEnabled()) return {};
   if (isNode) {
+    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
     try {
-      return JSON.parse(await platform.readText(storePath())) as Store;
+      return JSON.parse(await fs.readFile(await storePath(), 'utf8')) as Store;
     } catch {
       return {};
     }
@@ -244,7 +259,12 @@ async function readStore(): Promise<Store> {
 async function writeStore(store: Store): Promise<void> {
   const text = JSON.stringify(store, null, 1);
   if (isNode) {
-    await platform.writeTextAtomic(storePath(), text); // concurrent processes never see half a file
+    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
+    const file = await storePath();
+    // Write then rename: concurrent processes never see half a file.
+    const tmp = `${file}.${process.pid}.tmp`;
+    await fs.writeFile(tmp, text);
+    await fs.rename(tmp, file);
     return;
   }
   globalThis.localStorage?.setItem(STORE_NAME, text);

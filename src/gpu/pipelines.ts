@@ -35,6 +35,7 @@ export class PipelineCache {
   private readonly pipelines = new Map<string, CompiledKernel>();
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  private readonly pendingAsync = new Map<string, Promise<CompiledKernel>>();
   /** Compilation checks run asynchronously; flushes await them and surface errors. */
   readonly pendingChecks: Promise<void>[] = [];
   compileErrors: ShaderCompileError[] = [];
@@ -49,18 +50,56 @@ export class PipelineCache {
       this.stats.hits++;
       return hit;
     }
+    const { descriptor, layout, label } = this.describe(k);
+    const compiled = { pipeline: this.device.createComputePipeline(descriptor), layout, label };
+    this.stats.pipelinesCreated++;
+    this.pipelines.set(key, compiled);
+    return compiled;
+  }
+
+  /**
+   * The kernel, compiled with createComputePipelineAsync: callers ask for every pipeline they
+   * will need at once (the autotuner's candidates), so a browser compiles them in parallel off
+   * the page's thread. (Dawn in Node compiles them on the polling thread: no faster, never slower.)
+   * A get() of the same key meanwhile compiles it synchronously; the first result is kept.
+   */
+  getAsync(k: KernelKey): Promise<CompiledKernel> {
+    const key = kernelCacheKey(k);
+    const hit = this.pipelines.get(key);
+    if (hit) return Promise.resolve(hit);
+    let pending = this.pendingAsync.get(key);
+    if (!pending) {
+      const { descriptor, layout, label } = this.describe(k);
+      pending = this.device
+        .createComputePipelineAsync(descriptor)
+        .then(
+          (pipeline) => {
+            const known = this.pipelines.get(key);
+            if (known) return known;
+            this.stats.pipelinesCreated++;
+            const compiled = { pipeline, layout, label };
+            this.pipelines.set(key, compiled);
+            return compiled;
+          },
+          // A failed async compile is reported the way a synchronous one is (validation error).
+          () => this.get(k),
+        )
+        .finally(() => this.pendingAsync.delete(key));
+      this.pendingAsync.set(key, pending);
+    }
+    return pending;
+  }
+
+  private describe(k: KernelKey): { descriptor: GPUComputePipelineDescriptor; layout: GPUBindGroupLayout; label: string } {
     const label = `webgrad:${k.shader}.${k.entry}${variantLabel(k.defines)}`;
     const module = this.module(k.shader, k.defines ?? {}, label);
     const layout = this.layout(k.bindings);
-    const pipeline = this.device.createComputePipeline({
+    const descriptor = {
       label,
       layout: this.device.createPipelineLayout({ label: `${label}:layout`, bindGroupLayouts: [layout] }),
       compute: { module, entryPoint: k.entry, constants: { ...(k.constants ?? {}) } },
-    });
-    this.stats.pipelinesCreated++;
-    const compiled = { pipeline, layout, label };
-    this.pipelines.set(key, compiled);
-    return compiled;
+    };
+    return { descriptor, layout, label };
   }
 
   private module(shader: ShaderName, defines: Defines, label: string): GPUShaderModule {

@@ -63,6 +63,12 @@ export class Runtime {
   readonly pipelines: PipelineCache;
   readonly stats: RuntimeStats = { dispatches: 0, submits: 0, uploads: 0, readbacks: 0, bindGroups: 0 };
   lost: DeviceLostError | null = null;
+  /**
+   * Resolves once the first readback has returned: the autotuner starts no background job
+   * (timing, pipeline compiles) before it, so the first result never waits for tuning.
+   */
+  readonly firstResult: Promise<void>;
+  private resolveFirstResult: () => void = () => undefined;
   /** Uncaptured GPU errors since the last readback; surfaced by the next read. */
   readonly gpuErrors: string[] = [];
   private encoder: GPUCommandEncoder | null = null;
@@ -120,6 +126,7 @@ export class Runtime {
     this.pool = new BufferPool(device, this.limits, options.memoryBudget);
     this.pool.requestSubmit = () => this.flush();
     this.pipelines = new PipelineCache(device);
+    this.firstResult = new Promise((r) => (this.resolveFirstResult = r));
     this.numerics = options.checkNumerics ? new NumericsChecker(this) : null;
     this.uniformAlign = Math.max(16, device.limits.minUniformBufferOffsetAlignment);
     this.lostPromise = device.lost.then((info) => {
@@ -392,6 +399,7 @@ export class Runtime {
     await numerics?.();
     const out = staging.getMappedRange().slice(0, bytes);
     staging.unmap();
+    this.resolveFirstResult();
     let list = this.readbackFree.get(size);
     if (!list) this.readbackFree.set(size, (list = []));
     list.push(staging);
@@ -408,6 +416,7 @@ export class Runtime {
     await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lostPromise]);
     waited();
     this.assertAlive('sync');
+    this.resolveFirstResult();
     await numerics?.();
     this.assertAlive('sync');
     this.throwGpuErrors('sync');

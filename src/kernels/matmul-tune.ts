@@ -63,7 +63,7 @@ export async function tuneMatmul(rt: Runtime, d: MatmulDims): Promise<TuneResult
 }
 
 /** A job timing `candidates` on one matrix of `d`'s shape (scaled to `maxFlops`). */
-function matmulTuneJob(rt: Runtime, full: MatmulDims, candidates: MatmulRecord[], maxFlops: number): TuneJob {
+function matmulTuneJob(rt: Runtime, full: MatmulDims, candidates: MatmulRecord[], maxFlops: number): Promise<TuneJob> {
   const d: MatmulDims = { ...full, batch: 1, aBatchStride: 0, bBatchStride: 0, hasBias: false, activation: 'none' };
   // Fewer rows first: every band of rows streams all of opB, so cutting M keeps opB's size
   // against the CPU's caches, which a cut in K or N would shrink. (On lavapipe sg8 ran 2048^3

@@ -78,7 +78,7 @@ export interface TableOptions<D> {
   /** Work below which the default runs without scheduling a tuning job. */
   worthTuning(d: D): boolean;
   /** A job timing `candidates` on a (possibly scaled-down) shape of `d`'s class. */
-  tuneJob(rt: Runtime, d: D, candidates: VariantRecord<D>[], scaled: boolean): TuneJob;
+  tuneJob(rt: Runtime, d: D, candidates: VariantRecord<D>[], scaled: boolean): TuneJob | Promise<TuneJob>;
 }
 
 export class VariantTable<D> {
@@ -166,10 +166,15 @@ export function runPlan(rt: Runtime, plan: Plan, operands: readonly GPUBuffer[],
 
 /**
  * A tuning job over records' plans: the candidates share the job's operand buffers (contents
- * do not matter for timing), each gets its own scratch, uniforms and bind groups.
+ * do not matter for timing), each gets its own scratch, uniforms and bind groups. Every
+ * candidate's pipelines are requested at once with createComputePipelineAsync before any
+ * buffer exists.
  */
-export function planJob<D>(rt: Runtime, d: D, candidates: VariantRecord<D>[], operandElems: number[], op: string): TuneJob {
+export async function planJob<D>(rt: Runtime, d: D, candidates: VariantRecord<D>[], operandElems: number[], op: string): Promise<TuneJob> {
   const device = rt.device;
+  const plans = candidates.map((r) => ({ r, plan: r.plan(rt, d, op) }));
+  const kernels = await Promise.all(plans.map(({ plan }) => Promise.all(plan.steps.map((s) => rt.pipelines.getAsync(s.key)))));
+  rt.assertAlive('autotune');
   const owned: GPUBuffer[] = [];
   const storage = (elems: number, label: string) => {
     const b = device.createBuffer({ label: `webgrad:autotune-${label}`, size: Math.max(16, Math.ceil(elems / 4) * 16), usage: GPUBufferUsage.STORAGE });
@@ -177,11 +182,10 @@ export function planJob<D>(rt: Runtime, d: D, candidates: VariantRecord<D>[], op
     return b;
   };
   const operands = operandElems.map((n, i) => storage(n, `operand${i}`));
-  const jobs = candidates.map((r) => {
-    const plan = r.plan(rt, d, op);
+  const jobs = plans.map(({ r, plan }, ci) => {
     const scratch = plan.scratch.map((n, i) => storage(n, `scratch${i}`));
-    const steps = plan.steps.map((s) => {
-      const kernel = rt.pipelines.get(s.key);
+    const steps = plan.steps.map((s, si) => {
+      const kernel = kernels[ci][si];
       const u = device.createBuffer({ label: 'webgrad:autotune-params', size: s.params.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
       owned.push(u);
       device.queue.writeBuffer(u, 0, s.params);
