@@ -2,7 +2,7 @@
 // steps each, plus the step() contract: validation before any GPU work, one fused kernel per
 // parameter, no readback.
 import { describe, expect, it } from 'vitest';
-import { Rng, ShapeError, runtime, tensor, type Tensor } from '../src/index.ts';
+import { ArgumentTypeError, Rng, ShapeError, WebgradError, runtime, tensor, type Tensor } from '../src/index.ts';
 import { Adam, AdamW, SGD, type Optimizer } from '../src/optim/index.ts';
 import { expectClose } from './helpers.ts';
 
@@ -12,17 +12,20 @@ interface RefParam {
   p: Float64Array;
   s1: Float64Array;
   s2: Float64Array;
+  s3: Float64Array;
   t: number;
 }
 
 type RefRule = (r: RefParam, g: Float64Array, lr: number) => void;
 
-function sgdRef(mu: number, wd: number, nesterov: boolean): RefRule {
+function sgdRef(mu: number, wd: number, nesterov: boolean, dampening = 0): RefRule {
   return (r, grad, lr) => {
+    r.t++;
     for (let i = 0; i < r.p.length; i++) {
       let g = grad[i] + wd * r.p[i];
       if (mu > 0) {
-        r.s1[i] = mu * r.s1[i] + g;
+        // torch: b_1 = g_1; b_t = mu * b_{t-1} + (1 - dampening) * g_t
+        r.s1[i] = r.t === 1 ? g : mu * r.s1[i] + (1 - dampening) * g;
         g = nesterov ? g + mu * r.s1[i] : r.s1[i];
       }
       r.p[i] -= lr * g;
@@ -30,7 +33,8 @@ function sgdRef(mu: number, wd: number, nesterov: boolean): RefRule {
   };
 }
 
-function adamRef(b1: number, b2: number, eps: number, wd: number, decoupled: boolean): RefRule {
+/** torch's Adam/AdamW in float64; `amsgrad` keeps the running max of v in s3. */
+function adamRef(b1: number, b2: number, eps: number, wd: number, decoupled: boolean, amsgrad = false): RefRule {
   return (r, grad, lr) => {
     r.t++;
     const bc1 = 1 - b1 ** r.t;
@@ -42,7 +46,8 @@ function adamRef(b1: number, b2: number, eps: number, wd: number, decoupled: boo
       r.s1[i] = b1 * r.s1[i] + (1 - b1) * g;
       r.s2[i] = b2 * r.s2[i] + (1 - b2) * g * g;
       const mHat = r.s1[i] / bc1;
-      const vHat = r.s2[i] / bc2;
+      if (amsgrad) r.s3[i] = Math.max(r.s3[i], r.s2[i]);
+      const vHat = (amsgrad ? r.s3[i] : r.s2[i]) / bc2;
       r.p[i] -= (lr * mHat) / (Math.sqrt(vHat) + eps);
     }
   };
@@ -63,7 +68,7 @@ async function compare(make: (ps: [string, Tensor][]) => Optimizer, rule: RefRul
     const n = shape.reduce((a, b) => a * b, 1);
     const init = randomArray(rng, n);
     named.push([`p${j}`, tensor(init, { shape: [...shape], requiresGrad: true })]);
-    refs.push({ p: Float64Array.from(init), s1: new Float64Array(n), s2: new Float64Array(n), t: 0 });
+    refs.push({ p: Float64Array.from(init), s1: new Float64Array(n), s2: new Float64Array(n), s3: new Float64Array(n), t: 0 });
   });
   const opt = make(named);
   for (let k = 0; k < steps; k++) {
@@ -86,6 +91,14 @@ describe('SGD', () => {
   it('momentum + weight decay over 5 steps', async () => {
     await compare((ps) => new SGD(ps, { lr: 0.05, momentum: 0.9, weightDecay: 1e-2 }), sgdRef(0.9, 1e-2, false), 5, () => 0.05);
   });
+  it('momentum with dampening over 5 steps (the first step fills the buffer undamped, as torch)', async () => {
+    await compare((ps) => new SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.3 }), sgdRef(0.9, 0, false, 0.3), 5, () => 0.05);
+  });
+  it('lr defaults to 1e-3 (torch >= 2.2); a model, model.parameters() or an iterable of tensors', async () => {
+    await compare((ps) => new SGD(ps.map(([, t]) => t)), sgdRef(0, 0, false), 2, () => 1e-3);
+    await compare((ps) => new SGD({ namedParameters: () => ps }), sgdRef(0, 0, false), 1, () => 1e-3);
+    await compare((ps) => new SGD(new Set(ps.map(([, t]) => t)), { lr: 0.1 }), sgdRef(0, 0, false), 1, () => 0.1);
+  });
   it('nesterov with a learning-rate schedule', async () => {
     const sched = (k: number) => 0.1 / (1 + k);
     await compare((ps) => new SGD(ps, { lr: 0.1, momentum: 0.8, weightDecay: 5e-3, nesterov: true, scheduler: sched }), sgdRef(0.8, 5e-3, true), 4, sched);
@@ -98,6 +111,16 @@ describe('Adam / AdamW', () => {
   });
   it('AdamW with decoupled weight decay over 5 steps', async () => {
     await compare((ps) => new AdamW(ps, { lr: 3e-3, betas: [0.8, 0.95], eps: 1e-6, weightDecay: 0.1 }), adamRef(0.8, 0.95, 1e-6, 0.1, true), 5, () => 3e-3);
+  });
+  it('amsgrad (Adam and AdamW) over 6 steps against float64', async () => {
+    await compare((ps) => new Adam(ps, { lr: 1e-2, betas: [0.9, 0.99], weightDecay: 1e-2, amsgrad: true }), adamRef(0.9, 0.99, 1e-8, 1e-2, false, true), 6, () => 1e-2);
+    await compare((ps) => new AdamW(ps, { lr: 3e-3, betas: [0.8, 0.95], eps: 1e-6, amsgrad: true }), adamRef(0.8, 0.95, 1e-6, 0.01, true, true), 6, () => 3e-3);
+  });
+  it('betas near 1 (0.9999, 0.99999) match float64 with the same float32-rounded betas to 1e-6 after 10 steps', async () => {
+    for (const b2 of [0.9999, 0.99999]) {
+      const [f1, f2] = [Math.fround(0.9), Math.fround(b2)];
+      await compare((ps) => new Adam(ps, { lr: 1e-2, betas: [0.9, b2] }), adamRef(f1, f2, 1e-8, 0, false), 10, () => 1e-2, { rtol: 1e-6, atol: 1e-7 });
+    }
   });
   it('setLr changes the rate from the next step', async () => {
     let lr = 1e-2;
@@ -153,9 +176,15 @@ describe('step() contract', () => {
 
   it('rejects bad hyper-parameters', () => {
     const a = tensor([1], { requiresGrad: true });
-    expect(() => new SGD([a], { lr: -1 })).toThrow(/learning rate/);
+    expect(() => new SGD([a], { lr: -1 })).toThrow(/SGD: option 'lr' must be a finite number >= 0, got number -1/);
     expect(() => new SGD([a], { lr: 0.1, nesterov: true })).toThrow(/nesterov/);
-    expect(() => new Adam([a], { betas: [1, 0.9] })).toThrow(/betas\[0\]/);
+    expect(() => new SGD([a], { momentum: 0.9, dampening: 0.1, nesterov: true })).toThrow(/nesterov needs momentum > 0 and dampening 0/);
+    expect(() => new Adam([a], { betas: [1, 0.9] })).toThrow(/'betas' must be \[beta1, beta2\] with each in \[0, 1\)/);
+    expect(() => new Adam([a], { weight_decay: 0.5 } as never)).toThrow(/Adam: unknown option 'weight_decay' \(did you mean 'weightDecay'\?\)/);
+    expect(() => new SGD([a], { lr: 0.1, nesterov: 1 } as never)).toThrow(ArgumentTypeError);
+    expect(() => new SGD([])).toThrow(/empty parameter list/);
+    expect(() => new SGD(undefined as never)).toThrow(WebgradError);
+    expect(() => new AdamW([a], 0.1 as never)).toThrow(/AdamW: expected an options object/);
     expect(() => new SGD([a, a], { lr: 0.1 })).toThrow(/twice/);
     const opt = new SGD([a], { lr: 0.1, scheduler: () => Number.NaN });
     a.grad = tensor([1]);

@@ -2,29 +2,45 @@
 // an optional schedule, and step(), which validates every parameter's gradient BEFORE touching
 // the GPU and then records one fused in-place update kernel per parameter (shaders/optim.wgsl).
 // State (momentum, Adam's m and v) lives in GPU tensors owned by the optimizer.
-import { DTypeError, DisposedTensorError, ShapeError, ValueError, fmtShape } from '../errors.ts';
+import { ArgumentTypeError, DTypeError, DisposedTensorError, ShapeError, ValueError, fmtShape } from '../errors.ts';
+import { describeValue, option } from '../options.ts';
 import { keep } from '../memory.ts';
 import { sameShape } from '../shape.ts';
 import { Tensor, zeros } from '../tensor.ts';
 
-/** Anything with named parameters (an nn.Module), a list of tensors, or [name, tensor] pairs. */
+/**
+ * What an optimizer optimizes: a model (anything with namedParameters(), e.g. an nn.Module),
+ * `model.parameters()` or any array / iterable of tensors, or [name, tensor] pairs.
+ */
 export type ParamSource =
   | { namedParameters(): [string, Tensor][] }
   | readonly Tensor[]
-  | readonly (readonly [string, Tensor])[];
+  | readonly (readonly [string, Tensor])[]
+  | Iterable<Tensor>;
 
+/** A parameter with the name its state is stored under. */
 export interface NamedParam {
   readonly name: string;
   readonly tensor: Tensor;
 }
 
+/** Options every optimizer takes. */
 export interface OptimizerOptions {
   /** Learning rate (constant unless `scheduler` is given). */
-  lr: number;
+  lr?: number;
   /** Learning-rate schedule: called before each step with the 0-based step index; returns the lr. */
   scheduler?: (step: number) => number;
 }
 
+/** The options every optimizer takes; each adds its own (see SGD, Adam) and declares lr's default. */
+export const OPTIMIZER_OPTIONS = {
+  /** Learning-rate schedule: called before each step with the 0-based step index; returns the lr. */
+  scheduler: option.function<(step: number) => number>(),
+};
+/** A learning rate option with torch's default for that optimizer. */
+export const lrOption = (defaultLr: number) => option.number({ min: 0, default: defaultLr });
+
+/** The base class of optimizers: parameters, learning rate and schedule, per-parameter state, step(), dispose(). */
 export abstract class Optimizer {
   readonly params: readonly NamedParam[];
   /** Completed step() calls. */
@@ -37,9 +53,10 @@ export abstract class Optimizer {
   protected constructor(
     readonly name: string,
     source: ParamSource,
-    opts: OptimizerOptions,
+    opts: { lr: number; scheduler?: ((step: number) => number) | undefined },
   ) {
     this.params = namedParams(name, source);
+    if (this.params.length === 0) throw new ValueError(name, 'got an empty parameter list (pass model.parameters(), a model, or an array of tensors)');
     this.lrValue = checkLr(name, opts.lr);
     this.scheduler = opts.scheduler ?? null;
   }
@@ -133,14 +150,18 @@ export abstract class Optimizer {
 
 function namedParams(op: string, source: ParamSource): NamedParam[] {
   let pairs: (readonly [string, Tensor])[];
-  if (Array.isArray(source)) {
-    pairs = (source as readonly (Tensor | readonly [string, Tensor])[]).map((x, i) =>
+  const iterable = source !== null && typeof source === 'object' && typeof (source as Iterable<unknown>)[Symbol.iterator] === 'function';
+  if (iterable && !(source instanceof Tensor)) {
+    pairs = [...(source as Iterable<Tensor | readonly [string, Tensor]>)].map((x, i) =>
       x instanceof Tensor ? ([x.label && x.label !== 'tensor' ? x.label : `params[${i}]`, x] as const) : x,
     );
-  } else if (typeof (source as { namedParameters?: unknown }).namedParameters === 'function') {
+    pairs.forEach((x, i) => {
+      if (!Array.isArray(x) || x.length !== 2) throw new ArgumentTypeError(op, `params[${i}] must be a Tensor or a [name, tensor] pair, got ${describeValue(x)}`);
+    });
+  } else if (typeof (source as { namedParameters?: unknown } | null)?.namedParameters === 'function') {
     pairs = (source as { namedParameters(): [string, Tensor][] }).namedParameters();
   } else {
-    throw new ValueError(op, 'expected a module, an array of tensors or [name, tensor] pairs');
+    throw new ArgumentTypeError(op, `expected model.parameters(), a model (nn.Module), an array of tensors or [name, tensor] pairs, got ${describeValue(source)}`);
   }
   const seen = new Set<Tensor>();
   return pairs.map(([name, tensor]) => {

@@ -1,41 +1,57 @@
-// SGD with optional momentum, Nesterov momentum and L2 weight decay (torch.optim.SGD without
-// dampening). Seed 002's gradient_descent_update, x = x - lr * gradx, is SGD({ lr }).
+// SGD with optional momentum (and dampening), Nesterov momentum and L2 weight decay
+// (torch.optim.SGD). Seed 002's gradient_descent_update, x = x - lr * gradx, is SGD(params, { lr }).
 import { ValueError } from '../errors.ts';
+import { option, parseOptions, type OptionsOf } from '../options.ts';
 import type { Tensor } from '../tensor.ts';
 import { sgdKernel } from '../kernels/optim.ts';
-import { Optimizer, checkRange, type NamedParam, type OptimizerOptions, type ParamSource } from './optimizer.ts';
+import { OPTIMIZER_OPTIONS, Optimizer, lrOption, type NamedParam, type ParamSource } from './optimizer.ts';
 
-export interface SgdOptions extends OptimizerOptions {
-  /** Momentum factor mu (0: plain gradient descent). */
-  momentum?: number;
+const SGD_OPTIONS = {
+  /** Learning rate; default 1e-3 as torch.optim.SGD (torch >= 2.2). */
+  lr: lrOption(1e-3),
+  ...OPTIMIZER_OPTIONS,
+  /** Momentum factor mu in [0, 1) (0: plain gradient descent). */
+  momentum: option.number({ min: 0, max: 1, default: 0 }),
+  /** Dampening tau: after the first step the momentum buffer adds (1 - tau) * g (torch's). */
+  dampening: option.number({ min: 0, max: 1, default: 0 }),
   /** L2 penalty: wd * p is added to the gradient. */
-  weightDecay?: number;
-  /** Nesterov momentum (needs momentum > 0). */
-  nesterov?: boolean;
-}
+  weightDecay: option.number({ min: 0, default: 0 }),
+  /** Nesterov momentum (needs momentum > 0 and dampening 0, as torch). */
+  nesterov: option.boolean({ default: false }),
+};
+/** `{ lr, momentum, dampening, weightDecay, nesterov, scheduler }`, torch.optim.SGD's (camelCase). */
+export type SgdOptions = OptionsOf<typeof SGD_OPTIONS>;
 
+/** Stochastic gradient descent as torch.optim.SGD: momentum, dampening, Nesterov momentum, L2 weight decay. */
 export class SGD extends Optimizer {
   readonly momentum: number;
+  readonly dampening: number;
   readonly weightDecay: number;
   readonly nesterov: boolean;
 
-  constructor(params: ParamSource, opts: SgdOptions) {
-    super('SGD', params, opts);
-    this.momentum = checkRange('SGD', 'momentum', opts.momentum ?? 0, 0, 1, true);
-    this.weightDecay = checkRange('SGD', 'weightDecay', opts.weightDecay ?? 0, 0, Infinity);
-    this.nesterov = opts.nesterov ?? false;
-    if (this.nesterov && this.momentum === 0) throw new ValueError('SGD', 'nesterov needs momentum > 0');
+  /** `new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 })`; also a model or [name, tensor] pairs. */
+  constructor(params: ParamSource, opts?: SgdOptions) {
+    const o = parseOptions('SGD', opts, SGD_OPTIONS);
+    super('SGD', params, o);
+    if (o.momentum >= 1) throw new ValueError('SGD', `momentum must be in [0, 1), got ${o.momentum}`);
+    this.momentum = o.momentum;
+    this.dampening = o.dampening;
+    this.weightDecay = o.weightDecay;
+    this.nesterov = o.nesterov;
+    if (this.nesterov && (this.momentum === 0 || this.dampening !== 0)) throw new ValueError('SGD', 'nesterov needs momentum > 0 and dampening 0');
   }
 
-  protected update(p: NamedParam, grad: Tensor, lr: number): void {
+  protected update(p: NamedParam, grad: Tensor, lr: number, t: number): void {
     sgdKernel({
       param: p.tensor,
       grad,
       momentumBuf: this.momentum > 0 ? this.state(p, ['momentum']).momentum : null,
       lr,
       momentum: this.momentum,
+      dampening: this.dampening,
       weightDecay: this.weightDecay,
       nesterov: this.nesterov,
+      t,
       label: p.name,
       live: this.liveOf(p),
     });
