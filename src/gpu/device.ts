@@ -10,7 +10,9 @@
 import { platform } from '#platform';
 import { WebGPUUnavailableError } from '../errors.ts';
 import type { RuntimeOptions } from './runtime.ts';
+import { adapterKind, describeKind } from './kind.ts';
 
+/** What `init()` and `adapterInfo()` report about the WebGPU adapter and device in use. */
 export interface AdapterSummary {
   vendor: string;
   architecture: string;
@@ -24,6 +26,7 @@ export interface AdapterSummary {
   limits: Record<string, number>;
 }
 
+/** Options of `init(opts)`. */
 export interface InitOptions extends RuntimeOptions {
   /** Use this device instead of acquiring one (e.g. to share a device with other code). */
   device?: GPUDevice;
@@ -32,7 +35,7 @@ export interface InitOptions extends RuntimeOptions {
   requiredLimits?: Record<string, number>;
   /** Node only: force a driver: 'default' | 'lavapipe' | 'swiftshader' (also WEBGRAD_ADAPTER). */
   driver?: 'default' | 'lavapipe' | 'swiftshader';
-  /** Print the adapter that was picked (Node prints by default unless quiet). */
+  /** Do not print the adapter that was picked and its kernel family (printed by default: stderr in Node, console.info in pages). */
   quiet?: boolean;
 }
 
@@ -80,14 +83,18 @@ export async function acquireDevice(opts: InitOptions = {}): Promise<Acquired> {
     throw new WebGPUUnavailableError(`webgrad: the adapter refused a device: ${(e as Error).message}`);
   }
   const summary = summarize(adapter, driver, device);
-  if (isNode && !opts.quiet && process.env.WEBGRAD_QUIET !== '1') {
-    process.stderr.write(`[webgrad] WebGPU adapter: ${describe(summary)}\n`);
+  // The adapter and the kernel family chosen for it (src/gpu/kind.ts), with the rule that
+  // decided: Node prints to stderr, pages log to the console (both unless quiet).
+  if (!opts.quiet && !(isNode && process.env.WEBGRAD_QUIET === '1')) {
+    const line = `[webgrad] WebGPU adapter: ${describe(summary)}; ${describeKind(adapterKind(summary, opts.kernels))}`;
+    if (isNode) process.stderr.write(`${line}\n`);
+    else console.info(line);
   }
   return { device, adapter, summary };
 }
 
 export function describe(s: AdapterSummary): string {
-  const name = [s.vendor, s.architecture, s.device, s.description].filter(Boolean).join(' / ') || 'unknown';
+  const name = [s.vendor, s.architecture, s.device, s.description].filter(Boolean).join(' / ') || 'adapter.info empty';
   return `${name} (driver: ${s.driver}${s.isFallbackAdapter ? ', fallback' : ''})`;
 }
 

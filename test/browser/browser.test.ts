@@ -63,6 +63,8 @@ describe.skipIf(gate.skip)(`browser (headless ${BROWSER_TITLE[engine]}, navigato
     console.log(`[browser suite] ${engine} adapter: ${JSON.stringify(adapter)}`);
     expect(adapter.driver).toBe('browser');
     expect(adapter.kernels).toBe(describeKind(adapterKind(adapter, 'auto')));
+    // init() logs the adapter and the choice with its reason.
+    expect(logs.filter((l) => l.includes('[webgrad] WebGPU adapter:') && l.endsWith(adapter.kernels)), logs.join('\n')).toHaveLength(1);
     // Chromium names its adapter (SwiftShader without a GPU); Firefox's software adapter has
     // an empty adapter.info and says only that it is a fallback adapter.
     if (engine === 'chromium') expect(hasAdapterInfo(adapter)).toBe(true);
