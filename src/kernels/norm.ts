@@ -11,6 +11,7 @@ const BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'read', 'rw', 'rw', 
 
 /** [N, C, S] view of a [N, C] or [N, C, H, W] input. */
 export interface BnGeometry {
+  batch: number;
   channels: number;
   inner: number;
   count: number;
@@ -19,7 +20,7 @@ export interface BnGeometry {
 export function bnGeometry(shape: readonly number[]): BnGeometry {
   const [n, c] = shape;
   const inner = shape.slice(2).reduce((a, d) => a * d, 1);
-  return { channels: c, inner, count: n * inner };
+  return { batch: n, channels: c, inner, count: n * inner };
 }
 
 function serial(rt: Runtime): boolean {
@@ -33,7 +34,7 @@ function plan(rt: Runtime, channels: number): { wg: number; grid: [number, numbe
 
 function params(g: BnGeometry, momentum: number, eps: number): Uint8Array {
   return new ParamWriter()
-    .u32(g.channels).u32(g.inner).u32(g.count).u32(0)
+    .u32(g.channels).u32(g.inner).u32(g.count).u32(g.batch)
     .f32(momentum).f32(eps).f32(g.count > 1 ? g.count / (g.count - 1) : 1).f32(g.count ? 1 / g.count : 0)
     .done();
 }
