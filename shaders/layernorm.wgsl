@@ -12,6 +12,7 @@
 //                     from x and S, so nothing of size R x D is saved besides x.
 //   backward_params:  dw[c] = SUM_r g[r, c] * xhat[r, c],  db[c] = SUM_r g[r, c]: column sums in
 //                     a fixed order (no atomics): two runs give bit-identical gradients.
+// HAS_WEIGHT / HAS_BIAS: the op's optional parameters (absent: weight 1, bias 0, no gradient).
 // Families: the GPU entries use one workgroup per row (forward, backward_x) and a COLS x ROWS
 // tree per column block (backward_params); SERIAL (CPU drivers, where a barrier is a coroutine
 // switch per invocation) gives one invocation per row / per column and plain loops, no barriers.
@@ -34,8 +35,8 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> X: array<f32>;           // [R, D] input
-@group(0) @binding(2) var<storage, read> W: array<f32>;           // [D] weight (ones when the op has none)
-@group(0) @binding(3) var<storage, read> B: array<f32>;           // [D] bias (forward; zeros when none)
+@group(0) @binding(2) var<storage, read> W: array<f32>;           // [D] weight (HAS_WEIGHT; else 1)
+@group(0) @binding(3) var<storage, read> B: array<f32>;           // [D] bias (forward, HAS_BIAS; else 0)
 @group(0) @binding(3) var<storage, read> G: array<f32>;           // [R, D] upstream gradient (backward)
 @group(0) @binding(4) var<storage, read_write> Y: array<f32>;     // [R, D] y (forward), dx (backward_x)
 @group(0) @binding(4) var<storage, read_write> DW: array<f32>;    // [D] dw (backward_params)
@@ -46,6 +47,22 @@ struct Params {
 var<workgroup> red_a: array<f32, 256>;
 var<workgroup> red_b: array<f32, 256>;
 var<workgroup> red_n: array<f32, 64>;
+
+fn w_at(c: u32) -> f32 {
+#if HAS_WEIGHT
+  return W[c];
+#else
+  return 1.0;
+#endif
+}
+
+fn b_at(c: u32) -> f32 {
+#if HAS_BIAS
+  return B[c];
+#else
+  return 0.0;
+#endif
+}
 
 fn row_of(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
 #if SERIAL
@@ -148,9 +165,9 @@ fn forward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
 #endif
   for (var c = lid; c < P.cols; c += LANES) {
 #if RMS
-    Y[base + c] = (X[base + c] * rstd) * W[c];
+    Y[base + c] = (X[base + c] * rstd) * w_at(c);
 #else
-    Y[base + c] = ((X[base + c] - mean) * rstd) * W[c] + B[c];
+    Y[base + c] = ((X[base + c] - mean) * rstd) * w_at(c) + b_at(c);
 #endif
   }
   if (lid == 0u) { S[r] = vec2<f32>(mean, rstd); }
@@ -167,12 +184,12 @@ fn backward_x(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
   // (SUM gy, SUM gy * xhat) over the row.
   var acc = vec2<f32>(0.0, 0.0);
   for (var c = lid; c < P.cols; c += LANES) {
-    let gy = G[base + c] * W[c];
+    let gy = G[base + c] * w_at(c);
     acc += vec2<f32>(gy, gy * ((X[base + c] - st.x) * st.y));
   }
   let sums = row_sum2(lid, acc) * (1.0 / f32(P.cols));
   for (var c = lid; c < P.cols; c += LANES) {
-    let gy = G[base + c] * W[c];
+    let gy = G[base + c] * w_at(c);
     let xhat = (X[base + c] - st.x) * st.y;
 #if RMS
     Y[base + c] = st.y * (gy - xhat * sums.y);
@@ -200,8 +217,10 @@ fn backward_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
   let c = (wid.y * nwg.x + wid.x) * WG + lid;
   if (c >= P.cols) { return; }
   let acc = column_partial(c, 0u, 1u);
+#if HAS_WEIGHT
   DW[c] = acc.x;
-#if !RMS
+#endif
+#if HAS_BIAS
   DB[c] = acc.y;
 #endif
 }
@@ -224,8 +243,10 @@ fn backward_params(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     workgroupBarrier();
   }
   if (lid.y == 0u && c < P.cols) {
+#if HAS_WEIGHT
     DW[c] = red_a[lid.x];
-#if !RMS
+#endif
+#if HAS_BIAS
     DB[c] = red_b[lid.x];
 #endif
   }

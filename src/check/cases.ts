@@ -188,6 +188,7 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
     ...each([[[4, 7], [7], [7]], [[2, 3, 5], [5], [5]]], (x, w, b) => layerNorm(x, [x.shape[x.rank - 1]], w, b), normal, 'affine '),
     ...each([[[2, 3, 5], [3, 5], [3, 5]]], (x, w, b) => layerNorm(x, [3, 5], w, b, { eps: 1e-3 }), normal, 'over [3,5] '),
     ...each([[[3, 6]]], (x) => layerNorm(x, 6), normal, 'no affine '),
+    ...each([[[4, 5], [5]]], (x, b) => layerNorm(x, 5, null, b), normal, 'bias only '),
   ],
   rmsNorm: [
     ...each([[[4, 9], [9]], [[2, 3, 4], [4]]], (x, w) => rmsNorm(x, [x.shape[x.rank - 1]], w), normal, 'weight '),

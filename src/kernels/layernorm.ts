@@ -14,7 +14,12 @@ export interface NormDims {
   cols: number;
   eps: number;
   rms: boolean;
+  /** Whether the op has a weight / a bias (absent: 1 / 0 in the kernel, no gradient). */
+  weight: boolean;
+  bias: boolean;
 }
+
+const defines = (rt: Runtime, d: NormDims) => ({ RMS: d.rms, SERIAL: serial(rt), HAS_WEIGHT: d.weight, HAS_BIAS: d.bias });
 
 const params = ({ rows, cols, eps }: NormDims) => new ParamWriter().u32(rows).u32(cols).f32(eps).u32(0).done();
 
@@ -28,16 +33,16 @@ function rowGrid(rt: Runtime, rows: number): [number, number] {
 const op = (d: NormDims) => (d.rms ? 'rmsNorm' : 'layerNorm');
 
 /** y = norm(x) * w (+ b); returns y and the saved per-row statistics [rows, 2] = (mean, rstd). */
-export function normForwardKernel(x: Tensor, w: Tensor, b: Tensor | null, d: NormDims): { y: Tensor; stats: Tensor } {
+export function normForwardKernel(x: Tensor, w: Tensor | null, b: Tensor | null, d: NormDims): { y: Tensor; stats: Tensor } {
   const rt = x.runtime;
   const name = op(d);
   const y = empty(x.shape, 'f32', name);
   const stats = empty([d.rows, 2], 'f32', `${name}.stats`);
   const bindings: BindingKind[] = ['uniform', 'read', 'read', 'read', 'rw', 'rw'];
   rt.dispatch(
-    { shader: 'layernorm', entry: 'forward', defines: { RMS: d.rms, SERIAL: serial(rt) }, constants: { WG }, bindings },
+    { shader: 'layernorm', entry: 'forward', defines: defines(rt, d), constants: { WG }, bindings },
     params(d),
-    [x.buffer(name), w.buffer(name), b ? b.buffer(name) : rt.placeholder('read'), y.buffer(name), stats.buffer(name)],
+    [x.buffer(name), w ? w.buffer(name) : rt.placeholder('read'), b ? b.buffer(name) : rt.placeholder('read'), y.buffer(name), stats.buffer(name)],
     rowGrid(rt, d.rows),
     `${name}.forward`,
   );
@@ -45,39 +50,39 @@ export function normForwardKernel(x: Tensor, w: Tensor, b: Tensor | null, d: Nor
 }
 
 /** dx from the upstream gradient g, the input x, the weight and the saved statistics. */
-export function normGradXKernel(x: Tensor, w: Tensor, stats: Tensor, g: Tensor, d: NormDims): Tensor {
+export function normGradXKernel(x: Tensor, w: Tensor | null, stats: Tensor, g: Tensor, d: NormDims): Tensor {
   const rt = x.runtime;
   const name = op(d);
   const dx = empty(x.shape, 'f32', `${name}.dx`);
   const bindings: BindingKind[] = ['uniform', 'read', 'read', 'read', 'rw', 'read'];
   rt.dispatch(
-    { shader: 'layernorm', entry: 'backward_x', defines: { RMS: d.rms, SERIAL: serial(rt) }, constants: { WG }, bindings },
+    { shader: 'layernorm', entry: 'backward_x', defines: defines(rt, d), constants: { WG }, bindings },
     params(d),
-    [x.buffer(name), w.buffer(name), g.buffer(name), dx.buffer(name), stats.buffer(name)],
+    [x.buffer(name), w ? w.buffer(name) : rt.placeholder('read'), g.buffer(name), dx.buffer(name), stats.buffer(name)],
     rowGrid(rt, d.rows),
     `${name}.backward_x`,
   );
   return dx;
 }
 
-/** dw[c] = sum_r g * xhat and (layer norm) db[c] = sum_r g, each [cols], in a fixed order. */
-export function normGradParamsKernel(x: Tensor, stats: Tensor, g: Tensor, d: NormDims): { dw: Tensor; db: Tensor | null } {
+/** dw[c] = sum_r g * xhat and db[c] = sum_r g (for the parameters the op has), each [cols], in a fixed order. */
+export function normGradParamsKernel(x: Tensor, stats: Tensor, g: Tensor, d: NormDims): { dw: Tensor | null; db: Tensor | null } {
   const rt = x.runtime;
   const name = op(d);
-  const dw = empty([d.cols], 'f32', `${name}.dw`);
-  const db = d.rms ? null : empty([d.cols], 'f32', `${name}.db`);
+  const dw = d.weight ? empty([d.cols], 'f32', `${name}.dw`) : null;
+  const db = d.bias ? empty([d.cols], 'f32', `${name}.db`) : null;
   const bindings: BindingKind[] = ['uniform', 'read', 'read', 'read', 'rw', 'read', 'rw'];
   const cpu = serial(rt);
   rt.dispatch(
     {
       shader: 'layernorm',
       entry: 'backward_params',
-      defines: { RMS: d.rms, SERIAL: cpu },
+      defines: defines(rt, d),
       constants: cpu ? { WG } : { COLS, ROWS },
       bindings,
     },
     params(d),
-    [x.buffer(name), rt.placeholder('read'), g.buffer(name), dw.buffer(name), stats.buffer(name), db ? db.buffer(name) : rt.placeholder('rw')],
+    [x.buffer(name), rt.placeholder('read'), g.buffer(name), dw ? dw.buffer(name) : rt.placeholder('rw'), stats.buffer(name), db ? db.buffer(name) : rt.placeholder('rw')],
     grid1d(rt, d.cols, cpu ? WG : COLS),
     `${name}.backward_params`,
   );

@@ -7,6 +7,17 @@ import type { RefFamily } from './types.ts';
 interface Attrs {
   normalizedShape: readonly number[];
   eps: number;
+  /** Inputs are [x, weight?, bias?]: which are present. */
+  weight: boolean;
+  bias: boolean;
+}
+
+/** The inputs by role: a missing weight is ones, a missing bias zeros (null). */
+function roles([x, ...params]: readonly RefArray[], attrs: Attrs): [RefArray, RefArray, RefArray | null] {
+  const d = numel(attrs.normalizedShape);
+  const w = attrs.weight ? params[0] : { shape: attrs.normalizedShape, data: new Float64Array(d).fill(1) };
+  const b = attrs.bias ? params[attrs.weight ? 1 : 0] : null;
+  return [x, w, b];
 }
 
 /** Per row: xhat (normalised values) and rstd = 1 / sqrt(var + eps) (RMS: mean of squares). */
@@ -25,7 +36,8 @@ function normalise(x: RefArray, { normalizedShape, eps }: Attrs, rms: boolean): 
   return { xhat, rstd, d };
 }
 
-function forward([x, w, b]: readonly RefArray[], attrs: Attrs, rms: boolean): RefArray {
+function forward(inputs: readonly RefArray[], attrs: Attrs, rms: boolean): RefArray {
+  const [x, w, b] = roles(inputs, attrs);
   const { xhat, d } = normalise(x, attrs, rms);
   const out = zerosRef(x.shape);
   for (let i = 0; i < out.data.length; i++) out.data[i] = xhat.data[i] * w.data[i % d] + (b ? b.data[i % d] : 0);
@@ -36,7 +48,8 @@ function forward([x, w, b]: readonly RefArray[], attrs: Attrs, rms: boolean): Re
  * With gy = g * w: dx = rstd * (gy - mean(gy) - xhat * mean(gy * xhat)) (RMS: without mean(gy)),
  * dw = sum over rows of g * xhat, db = sum over rows of g.
  */
-function backward([x, w, b]: readonly RefArray[], attrs: Attrs, g: RefArray, rms: boolean): RefArray[] {
+function backward(inputs: readonly RefArray[], attrs: Attrs, g: RefArray, rms: boolean): RefArray[] {
+  const [x, w, b] = roles(inputs, attrs);
   const { xhat, rstd, d } = normalise(x, attrs, rms);
   const dx = zerosRef(x.shape);
   const dw = zerosRef(w.shape);
@@ -58,7 +71,7 @@ function backward([x, w, b]: readonly RefArray[], attrs: Attrs, g: RefArray, rms
       dx.data[i] = rstd[r] * (gy - (rms ? 0 : sg / d) - (xhat.data[i] * sgx) / d);
     }
   }
-  return db ? [dx, dw, db] : [dx, dw];
+  return [dx, ...(attrs.weight ? [dw] : []), ...(db ? [db] : [])];
 }
 
 export const LAYERNORM_REF: RefFamily<'layerNorm' | 'rmsNorm'> = {
@@ -67,7 +80,7 @@ export const LAYERNORM_REF: RefFamily<'layerNorm' | 'rmsNorm'> = {
     backward: (inputs, attrs, g) => backward(inputs, attrs, g, false),
   },
   rmsNorm: {
-    forward: ([x, w], attrs) => forward([x, w], attrs, true),
-    backward: ([x, w], attrs, g) => backward([x, w], attrs, g, true),
+    forward: (inputs, attrs) => forward(inputs, attrs, true),
+    backward: (inputs, attrs, g) => backward(inputs, attrs, g, true),
   },
 };
