@@ -172,7 +172,11 @@ export async function withBrowserPage<T>(
     browser = await puppeteer.launch(launchOptions(engine, executablePath, join(tmp, 'profile'), timeout, opts));
     const page = await browser.newPage();
     page.setDefaultTimeout(timeout);
-    page.on('console', (m) => log(`[console.${m.type()}] ${m.text()}`));
+    page.on('console', (m) => {
+      // Over BiDi (Firefox) an Error argument's text is 'JSHandle@error': add where it was logged.
+      const where = m.text().includes('JSHandle@') ? m.stackTrace().map((f) => ` at ${f.url}:${f.lineNumber ?? 0}`).join('') : '';
+      log(`[console.${m.type()}] ${m.text()}${where}`);
+    });
     page.on('pageerror', (e) => log(`[pageerror] ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
     page.on('requestfailed', (r) => log(`[requestfailed] ${r.url()}: ${r.failure()?.errorText ?? ''}`));
     await page.goto(url, { waitUntil: 'load', timeout });
