@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { refArray, type RefArray } from '../src/check/array.ts';
 import { Rng } from '../src/random.ts';
-import { DTypeError, ShapeError, ValueError, arange, embedding, gather, indexSelect, memory, randint, randn, runtime, tensor } from '../src/index.ts';
+import { DTypeError, ShapeError, ValueError, arange, capture, embedding, gather, indexSelect, layerNorm, memory, randint, randn, runtime, tensor } from '../src/index.ts';
 import { checkOp, input, randomRef, shapesLabel, testSeed } from './ops-harness.ts';
 
 function ids(shape: number[], classes: number, seed: number): RefArray {
@@ -42,6 +42,36 @@ describe('embedding', () => {
       return Array.from(bits);
     };
     expect(await run()).toEqual(await run());
+  });
+});
+
+describe('embedding in a captured step', () => {
+  it('replays with new ids written in place give the eager gradients', async () => {
+    const table = randn([9, 6], { seed: 1, requiresGrad: true });
+    const w = randn([6], { seed: 2, requiresGrad: true });
+    const id = tensor(new Int32Array(10), { shape: [2, 5], dtype: 'i32' });
+    const step = () => {
+      table.zeroGrad();
+      w.zeroGrad();
+      const l = layerNorm(embedding(id, table), 6, w).square().sum();
+      l.backward();
+      return l;
+    };
+    const cap = capture(step);
+    // The first run() executes the step while recording; the later ones replay it.
+    const batches = [[1, 2, 3, 4, 5, 6, 7, 8, 0, 1], [8, 8, 8, 0, 0, 2, 2, 2, 2, 3], [4, 4, 4, 4, 4, 4, 4, 4, 4, 4]];
+    const replayed: number[][] = [];
+    for (const b of batches) {
+      id.write(b);
+      cap.run();
+      replayed.push(Array.from(await table.grad!.data()));
+    }
+    cap.dispose();
+    for (const [i, b] of batches.entries()) {
+      id.write(b);
+      step();
+      expect(Array.from(await table.grad!.data())).toEqual(replayed[i]);
+    }
   });
 });
 
