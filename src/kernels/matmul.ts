@@ -6,7 +6,6 @@ import { ShapeError } from '../errors.ts';
 import { empty, type Tensor } from '../tensor.ts';
 import { MATMUL } from './matmul-tune.ts';
 import type { MatmulDims, MatmulVariant } from './matmul-variants.ts';
-import { runPlan } from './variants.ts';
 
 export type { MatmulVariant } from './matmul-variants.ts';
 
@@ -41,9 +40,8 @@ export function matmulKernel(args: MatmulKernelArgs): Tensor {
     hasBias: bias !== null,
     activation: args.activation ?? 'none',
   };
-  const record = MATMUL.select(rt, dims, args.variant ?? envVariant(), label);
   const buffers = [a.buffer(label), b.buffer(label), bias ? bias.buffer(label) : rt.placeholder('read'), out.buffer(label)];
-  runPlan(rt, record.plan(rt, dims, label), buffers, label);
+  MATMUL.launch(rt, dims, args.variant ?? envVariant(), buffers, label);
   return out;
 }
 

@@ -139,6 +139,19 @@ export class VariantTable<D> {
     if (hit === undefined) tuner.schedule(key, () => this.options.tuneJob(rt, d, this.candidates(rt, d), true));
     return fallback();
   }
+
+  /** select() and record the record's plan on `operands` (in binding order after the uniform). */
+  launch(rt: Runtime, d: D, forced: string | undefined, operands: readonly GPUBuffer[], label: string): VariantRecord<D> {
+    const r = this.select(rt, d, forced, label);
+    runPlan(rt, r.plan(rt, d, label), operands, label);
+    return r;
+  }
+}
+
+/** A plan of one dispatch on the launcher's operands in order (no scratch). */
+export function singleStep(key: KernelKey, params: Uint8Array<ArrayBuffer>, grid: readonly [number, number, number?], operands: number): Plan {
+  const buffers = Array.from({ length: operands }, (_, operand) => ({ operand }));
+  return { steps: [{ key, params, grid: [grid[0], grid[1], grid[2] ?? 1], buffers }], scratch: [] };
 }
 
 function describeNeeds(n: VariantNeeds): string {
