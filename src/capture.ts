@@ -16,6 +16,7 @@ import { CaptureRecording } from './gpu/capture.ts';
 import { keep, tidy } from './memory.ts';
 import type { Tensor } from './tensor.ts';
 
+/** A captured step: run() replays the recorded commands; dispose() frees them. */
 export interface CapturedStep<T> {
   /** Run the step: records on the first call, replays afterwards. Returns fn's result. */
   run(): T;
@@ -26,6 +27,7 @@ export interface CapturedStep<T> {
   readonly replays: number;
 }
 
+/** Record `fn` once into a replayable GPU command sequence (a captured training step). */
 export function capture<T>(fn: () => T, opts: { label?: string } = {}): CapturedStep<T> {
   const label = opts.label ?? 'webgrad:capture';
   let rec: CaptureRecording | null = null;

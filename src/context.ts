@@ -37,6 +37,7 @@ export async function init(opts: InitOptions = {}): Promise<AdapterSummary> {
   }
 }
 
+/** The current runtime (device, buffer pool, pipelines); throws NotInitializedError before `await init()`. */
 export function runtime(): Runtime {
   if (!current) {
     throw new WebGPUUnavailableError('webgrad: no device yet. Call `await init()` before creating tensors.');
@@ -75,6 +76,7 @@ export function adapterInfo(): AdapterSummary {
 
 let gradEnabled = true;
 
+/** Whether ops record the autograd tape right now (false inside `noGrad()`). */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }

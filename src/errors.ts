@@ -1,8 +1,10 @@
 // Typed errors. Every message names the op, the shapes involved and what was expected,
 // so a user can fix the call without reading webgrad's source.
 
+/** A tensor shape: one non-negative integer per dimension (`[]` is a scalar). */
 export type Shape = readonly number[];
 
+/** Format a shape as `[2, 3]` (used in every shape error message). */
 export const fmtShape = (s: Shape): string => `[${s.join(', ')}]`;
 
 /**

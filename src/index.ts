@@ -37,7 +37,9 @@ export type { LeakGroup } from './memory.ts';
 export { gradcheck, verdictOf, PASS_TOLERANCE, type GradcheckOptions, type GradcheckReport, type InputReport, type Verdict } from './check/gradcheck.ts';
 export { capture, onReplay, type CapturedStep } from './capture.ts';
 // Training: layers and checkpoints (nn), optimizers (optim), datasets and loaders, fit/evaluate.
+/** Layers and models (Module, Linear, Sequential, ...), weight inits and safetensors checkpoints, as torch.nn. */
 export * as nn from './nn/index.ts';
+/** Optimizers (SGD, Adam, AdamW), as torch.optim. */
 export * as optim from './optim/index.ts';
 export { Module, Linear, ReLU, Sigmoid, Tanh, Sequential, toSafetensors, loadSafetensors } from './nn/index.ts';
 export { Optimizer, SGD, Adam, AdamW } from './optim/index.ts';

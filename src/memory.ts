@@ -108,6 +108,7 @@ function collectTensors(v: unknown, out: Set<Tensor>, depth: number): void {
   else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collectTensors(x, out, depth + 1);
 }
 
+/** Counts and bytes of live tensors, tensors saved for backward and GPU buffers. */
 export interface MemoryInfo {
   /** Tensors created and not yet disposed (user-visible handles). */
   liveTensors: number;
@@ -124,6 +125,7 @@ export interface MemoryInfo {
   buffersReused: number;
 }
 
+/** Live tensors that share a label and a creation call site (see `memory({ verbose: true })`). */
 export interface LeakGroup {
   /** The op or constructor that created the tensors (their label). */
   label: string;

@@ -7,6 +7,7 @@ import { describeValue, option, type OptionsOf } from './options.ts';
 import { checkShape, sizeOf, type Shape } from './shape.ts';
 import { parseCreateOptions, tensor, type Tensor, type TensorOptions } from './tensor.ts';
 
+/** A seeded pseudo-random generator (uniform and normal draws); the same seed gives the same numbers everywhere. */
 export class Rng {
   private s = new Uint32Array(4);
   constructor(seed: number) {
@@ -113,7 +114,9 @@ const RAND_OPTIONS = { ...SEED, low: option.number({ default: 0 }), high: option
 
 /** `{ seed?, dtype?, requiresGrad?, label? }`: without a seed the global generator (manualSeed) is used. */
 export type RandomOptions = TensorOptions & OptionsOf<typeof SEED>;
+/** Options of `randn(shape, opts)`. */
 export type RandnOptions = TensorOptions & OptionsOf<typeof RANDN_OPTIONS>;
+/** Options of `rand(shape, opts)`. */
 export type RandOptions = TensorOptions & OptionsOf<typeof RAND_OPTIONS>;
 
 function floatOnly(op: string, dtype: string | undefined): void {

@@ -6,6 +6,7 @@ import { ShapeError, ValueError } from './errors.ts';
 import { sameShape } from './shape.ts';
 import { Storage, type DType, type Tensor } from './tensor.ts';
 
+/** A tensor's values copied to host memory by `snapshot()`, for `restore()` after a device loss. */
 export interface HostCopy {
   shape: number[];
   dtype: DType;

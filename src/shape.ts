@@ -4,6 +4,7 @@ import { ShapeError, ValueError, fmtShape, type Shape } from './errors.ts';
 
 export type { Shape };
 
+/** The number of elements of a shape (1 for a scalar). */
 export function sizeOf(shape: Shape): number {
   let n = 1;
   for (const d of shape) n *= d;
@@ -89,6 +90,7 @@ export function broadcastAxes(from: Shape, to: Shape): number[] {
   return axes;
 }
 
+/** Nested JavaScript arrays of numbers, as `tensor()` accepts them. */
 export type NestedArray = number | boolean | NestedArray[];
 
 const at = (path: number[]) => path.map((i) => `[${i}]`).join('') || 'the top level';

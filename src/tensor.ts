@@ -8,6 +8,7 @@ import { checkShape, flatten, inferShape, sizeOf, unflatten, type NestedArray, t
 import { option, parseArg, parseOptions, type OptionsOf, type OptionsSpec } from './options.ts';
 import type { GraphNode } from './autograd/graph.ts';
 
+/** Element types: 'f32' (default) and 'i32' (indices, labels). */
 export type DType = 'f32' | 'i32';
 export type TypedArrayFor<D extends DType> = D extends 'i32' ? Int32Array : Float32Array;
 
@@ -64,6 +65,7 @@ export function parseCreateOptions<S extends OptionsSpec>(op: string, given: unk
   return o;
 }
 
+/** An n-dimensional array on the GPU, with autograd (`requiresGrad`, `.grad`, `backward()`). */
 export class Tensor {
   readonly __isTensor = true;
   readonly id = nextId++;

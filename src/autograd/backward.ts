@@ -9,11 +9,13 @@ import { full, type Tensor } from '../tensor.ts';
 import type { GraphNode } from './graph.ts';
 import { accumulate } from './accumulate.ts';
 
+/** Options of `backward(root, gradOutput, opts)`. */
 export interface BackwardOptions {
   /** Keep saved tensors so backward can run again on the same graph. */
   retainGraph?: boolean;
 }
 
+/** Backpropagate from `root` (a scalar, or with `gradOutput`), accumulating `.grad` on tensors that require grad. */
 export function backward(root: Tensor, gradOutput?: Tensor, opts: BackwardOptions = {}): void {
   if (root.disposed) throw new DisposedTensorError('backward', `the output ${root.describe()}`);
   if (gradOutput?.disposed) throw new DisposedTensorError('backward', `the output gradient ${gradOutput.describe()}`);

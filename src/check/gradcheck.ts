@@ -22,13 +22,16 @@ import { tensor, type Tensor } from '../tensor.ts';
 import { coordsOf, refArray, type RefArray } from './array.ts';
 import { captureTape, dot, readRef, replay, type Tape } from './replay.ts';
 
+/** How close a gradient check came, from 'excellent' to 'likely a bug' (see verdictOf). */
 export type Verdict = 'excellent' | 'fine' | 'check' | 'likely a bug';
 
+/** The tolerances (rtol, atol) a gradient check passes within, against the float64 reference and in GPU mode. */
 export const PASS_TOLERANCE = {
   reference: { rtol: 1e-3, atol: 1e-6 },
   gpu: { rtol: 2e-2, atol: 1e-4 },
 } as const;
 
+/** Options of `gradcheck(fn, inputs, opts)`. */
 export interface GradcheckOptions {
   /** 'reference' (default): float64 CPU replay; 'gpu': fp32 forward on the GPU. */
   mode?: 'reference' | 'gpu';
@@ -48,6 +51,7 @@ export interface GradcheckOptions {
   wrt?: number[];
 }
 
+/** The gradient check of one input: largest errors against the float64 numeric gradient. */
 export interface InputReport {
   input: number;
   shape: number[];
@@ -72,6 +76,7 @@ export interface DirectionalReport {
   skippedNearKink: boolean;
 }
 
+/** The result of a gradient check: whether it passed, its settings and one report per input. */
 export interface GradcheckReport {
   passed: boolean;
   mode: 'reference' | 'gpu';
@@ -85,6 +90,7 @@ export interface GradcheckReport {
   ops: string[];
 }
 
+/** The verdict for a relative error: 'excellent' below 1e-7, 'fine' below 1e-5, 'check' below 1e-3, else 'likely a bug'. */
 export function verdictOf(relError: number): Verdict {
   if (relError < 1e-7) return 'excellent';
   if (relError < 1e-5) return 'fine';

@@ -4,6 +4,7 @@ import { ValueError } from '../errors.ts';
 import { Rng } from '../random.ts';
 import { readIdx } from './idx.ts';
 
+/** Images as unsigned bytes (row-major, `rows * cols` per image) with one class label per image. */
 export interface ImageDataset {
   /** Pixels, row-major [count, rows * cols], 0..255. */
   images: Uint8Array;
@@ -15,6 +16,7 @@ export interface ImageDataset {
   numClasses: number;
 }
 
+/** Wrap image bytes ([count, rows * cols]) and label bytes ([count]) as an ImageDataset, checking that the sizes agree. */
 export function makeDataset(images: Uint8Array, labels: Uint8Array, rows: number, cols: number, name = 'dataset'): ImageDataset {
   const count = labels.length;
   if (images.length !== count * rows * cols) {

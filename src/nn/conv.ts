@@ -24,6 +24,7 @@ const CONV2D_LAYER_OPTIONS = {
   /** Seeds the initial weights (PyTorch's default init); default: the global generator (manualSeed). */
   seed: option.integer(),
 };
+/** Options of `new nn.Conv2d(...)`. */
 export type Conv2dLayerOptions = OptionsOf<typeof CONV2D_LAYER_OPTIONS>;
 
 /** torch.nn.Conv2d: y = conv2d(x, weight, bias), weight [out, in / groups, kH, kW]. */

@@ -7,4 +7,5 @@ export {
 } from './safetensors.ts';
 export { Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Unflatten, type Conv2dLayerOptions } from './conv.ts';
 export { BatchNorm1d, BatchNorm2d, Dropout, type BatchNormLayerOptions } from './norm.ts';
+/** Weight initialisers that fill a tensor in place, as torch.nn.init. */
 export * as init from './init.ts';

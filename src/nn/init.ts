@@ -10,7 +10,9 @@ import { generatorFor, type Rng } from '../random.ts';
 import { Tensor } from '../tensor.ts';
 import { isTorchTransposed } from './module.ts';
 
+/** The nonlinearities `calculateGain()` knows (torch.nn.init.calculate_gain). */
 export type Nonlinearity = 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+/** Which fan the Kaiming inits scale by (torch's `mode`). */
 export type FanMode = 'fan_in' | 'fan_out';
 
 /** torch.nn.init.calculate_gain: the recommended std scale for a nonlinearity. */
@@ -79,9 +81,13 @@ const KAIMING = {
   nonlinearity: option.oneOf(NONLINEARITIES, { default: 'leaky_relu' }),
 };
 
+/** Options of `uniform_(t, opts)`. */
 export type UniformOptions = OptionsOf<typeof UNIFORM>;
+/** Options of `normal_(t, opts)`. */
 export type NormalOptions = OptionsOf<typeof NORMAL>;
+/** Options of the Xavier inits. */
 export type XavierOptions = OptionsOf<typeof XAVIER>;
+/** Options of the Kaiming inits. */
 export type KaimingOptions = OptionsOf<typeof KAIMING>;
 
 /** U(a, b) in place (torch.nn.init.uniform_). */
@@ -104,7 +110,9 @@ export function constant_(t: Tensor, value: number): Tensor {
   return t.write(new Array<number>(t.size).fill(value));
 }
 
+/** Fill `t` with 0 in place (torch.nn.init.zeros_). */
 export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);
+/** Fill `t` with 1 in place (torch.nn.init.ones_). */
 export const ones_ = (t: Tensor): Tensor => constant_(t, 1);
 
 /** U(-g sqrt(6 / (fan_in + fan_out)), +...) (Glorot & Bengio 2010; torch.nn.init.xavier_uniform_). */

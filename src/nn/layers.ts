@@ -9,8 +9,10 @@ import { reshape } from '../ops/shape.ts';
 import { defaultInit_ } from './init.ts';
 import { Module } from './module.ts';
 
+/** A weight initialisation for Linear: 'default', 'he', 'xavier' or 'normal' (with `std`). */
 export type Init = 'default' | 'he' | 'xavier' | 'normal';
 
+/** Options of `new nn.Linear(in, out, opts)`. */
 export interface LinearOptions {
   /** Required: the weights are drawn from this seed (same values on every machine). */
   seed: number;
@@ -82,6 +84,7 @@ export class Linear extends Module {
   }
 }
 
+/** The standard deviation a Linear layer's weight init uses ('he', 'xavier' or 'normal' with `std`) for a fan-in. */
 export function initStd(init: Init, fanIn: number, std?: number): number {
   switch (init) {
     case 'he':
@@ -96,18 +99,21 @@ export function initStd(init: Init, fanIn: number, std?: number): number {
   }
 }
 
+/** max(x, 0) as a layer (fused into a preceding Linear by Sequential). */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return relu(x);
   }
 }
 
+/** 1 / (1 + exp(-x)) as a layer (fused into a preceding Linear by Sequential). */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
 
+/** tanh(x) as a layer. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return tanh(x);

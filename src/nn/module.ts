@@ -7,6 +7,7 @@ import { keep, tidy } from '../memory.ts';
 import { sameShape } from '../shape.ts';
 import { Tensor, tensor } from '../tensor.ts';
 
+/** How a registered parameter is laid out relative to PyTorch's (for state dicts and safetensors). */
 export interface ParamSpec {
   readonly tensor: Tensor;
   /**
@@ -29,6 +30,7 @@ export function isTorchTransposed(t: Tensor): boolean {
 /** What loadStateDict accepts per key: a tensor, or host data with the parameter's element count. */
 export type StateValue = Tensor | Float32Array | Int32Array | readonly number[];
 
+/** The base class of layers and models: parameters, buffers, children, train/eval, state dicts, dispose(). */
 export abstract class Module {
   /** train() / eval() mode: BatchNorm and Dropout behave differently (see train() / eval()). */
   training = true;

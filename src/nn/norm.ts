@@ -20,6 +20,7 @@ const BATCH_NORM_OPTIONS = {
   /** Keep running statistics (used in eval mode); without them eval mode uses batch statistics too. */
   trackRunningStats: option.boolean({ default: true }),
 };
+/** Options of `new nn.BatchNorm2d(...)`. */
 export type BatchNormLayerOptions = OptionsOf<typeof BATCH_NORM_OPTIONS>;
 
 abstract class BatchNormBase extends Module {

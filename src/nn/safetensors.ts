@@ -12,8 +12,10 @@ import { ShapeError, ValueError, fmtShape } from '../errors.ts';
 import { sizeOf } from '../shape.ts';
 import type { Module } from './module.ts';
 
+/** 'torch' (PyTorch's weight layout, the default) or 'webgrad' (Linear weights stored [in, out]). */
 export type Layout = 'torch' | 'webgrad';
 
+/** One tensor of a safetensors file: dtype, shape and byte range. */
 export interface SafetensorsEntry {
   shape: number[];
   /**
@@ -23,6 +25,7 @@ export interface SafetensorsEntry {
   data: Float32Array | Int32Array;
 }
 
+/** A parsed safetensors file: its header entries, metadata and data bytes. */
 export interface SafetensorsFile {
   tensors: Map<string, SafetensorsEntry>;
   metadata: Record<string, string>;
@@ -136,6 +139,7 @@ export function transpose2d<T extends Float32Array | Int32Array>(data: T, r: num
   return out;
 }
 
+/** Options of `toSafetensors(model, opts)`. */
 export interface SaveOptions {
   /** 'torch' (default): Linear weights as [out, in], loadable by torch.nn.Linear. */
   layout?: Layout;

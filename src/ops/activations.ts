@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.ts';
 import { activationGradKernel, activationKernel } from '../kernels/activations.ts';
 import { apply, defineOp } from './op.ts';
 
+/** GELU's form: exact ('none', the erf) or PyTorch's 'tanh' approximation. */
 export type GeluApproximate = 'none' | 'tanh';
 
 export const geluOp = defineOp<{ approximate: GeluApproximate }, { x: Tensor }>({
@@ -23,6 +24,7 @@ export const siluOp = defineOp<undefined, { x: Tensor }>({
 });
 
 const GELU_OPTIONS = { approximate: option.oneOf(['none', 'tanh'] as const, { default: 'none' }) };
+/** Options of `gelu(x, opts)`. */
 export type GeluOptions = OptionsOf<typeof GELU_OPTIONS>;
 
 /** GELU (torch.nn.functional.gelu): x * Phi(x); `{ approximate: 'tanh' }` for the tanh form. */

@@ -11,6 +11,7 @@ import { apply, defineOp } from './op.ts';
 
 export type Pair = number | [number, number];
 
+/** Options of `conv2d(x, weight, bias, opts)`: stride, padding, dilation, groups as PyTorch. */
 export interface Conv2dOptions {
   /** Step between windows (default 1). */
   stride?: Pair;

@@ -45,6 +45,7 @@ const DROPOUT_OPTIONS = {
   /** The mask's seed (a non-negative integer); default: drawn from the global generator (manualSeed). */
   seed: option.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
 };
+/** Options of `dropout(x, opts)`. */
 export type DropoutOptions = OptionsOf<typeof DROPOUT_OPTIONS>;
 
 /**

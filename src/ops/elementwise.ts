@@ -119,6 +119,7 @@ export const absOp = unaryOp('abs', false);
 
 // ------------------------------------------------------------------------ public functions
 
+/** A tensor or a number (a number is a scalar constant). */
 export type Operand = Tensor | number;
 
 /**
@@ -142,6 +143,7 @@ function checkScalar(op: string, s: number): number {
 
 const affine = (x: Tensor, alpha: number, beta: number) => apply(affineOp, [x], { alpha, beta });
 
+/** a + b elementwise, broadcasting; either side may be a number. */
 export function add(a: Operand, b: Operand): Tensor {
   checkOperands('add', a, b);
   if (typeof b === 'number') return affine(a as Tensor, 1, checkScalar('add', b));
@@ -149,6 +151,7 @@ export function add(a: Operand, b: Operand): Tensor {
   return apply(addOp, [a, b], undefined);
 }
 
+/** a - b elementwise, broadcasting; either side may be a number. */
 export function sub(a: Operand, b: Operand): Tensor {
   checkOperands('sub', a, b);
   if (typeof b === 'number') return affine(a as Tensor, 1, -checkScalar('sub', b));
@@ -156,6 +159,7 @@ export function sub(a: Operand, b: Operand): Tensor {
   return apply(subOp, [a, b], undefined);
 }
 
+/** a * b elementwise, broadcasting; either side may be a number. */
 export function mul(a: Operand, b: Operand): Tensor {
   checkOperands('mul', a, b);
   if (typeof b === 'number') return affine(a as Tensor, checkScalar('mul', b), 0);
@@ -163,6 +167,7 @@ export function mul(a: Operand, b: Operand): Tensor {
   return apply(mulOp, [a, b], undefined);
 }
 
+/** a / b elementwise, broadcasting; either side may be a number. */
 export function div(a: Operand, b: Operand): Tensor {
   checkOperands('div', a, b);
   if (typeof b === 'number') return affine(a as Tensor, 1 / checkScalar('div', b), 0);
@@ -186,12 +191,21 @@ export function maximum(a: Operand, b: Operand): Tensor {
   s.dispose();
   return out;
 }
+/** -x elementwise. */
 export const neg = (x: Tensor): Tensor => apply(negOp, [x], undefined);
+/** e^x elementwise. */
 export const exp = (x: Tensor): Tensor => apply(expOp, [x], undefined);
+/** The natural logarithm, elementwise. */
 export const log = (x: Tensor): Tensor => apply(logOp, [x], undefined);
+/** The square root, elementwise. */
 export const sqrt = (x: Tensor): Tensor => apply(sqrtOp, [x], undefined);
+/** x * x elementwise. */
 export const square = (x: Tensor): Tensor => apply(squareOp, [x], undefined);
+/** tanh(x) elementwise. */
 export const tanh = (x: Tensor): Tensor => apply(tanhOp, [x], undefined);
+/** max(x, 0) elementwise. */
 export const relu = (x: Tensor): Tensor => apply(reluOp, [x], undefined);
+/** 1 / (1 + exp(-x)) elementwise. */
 export const sigmoid = (x: Tensor): Tensor => apply(sigmoidOp, [x], undefined);
+/** |x| elementwise. */
 export const abs = (x: Tensor): Tensor => apply(absOp, [x], undefined);

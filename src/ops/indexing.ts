@@ -70,6 +70,7 @@ export function checkIndices(op: string, index: Tensor, size: number, shapes: re
 // ------------------------------------------------------------------------ public functions
 
 const EMBEDDING_OPTIONS = { paddingIdx: option.integer({ aliases: ['padding_idx'] }) };
+/** Options of `embedding(indices, weight, opts)`. */
 export type EmbeddingOptions = OptionsOf<typeof EMBEDDING_OPTIONS>;
 
 /**
@@ -129,6 +130,7 @@ const ARANGE_OPTIONS = {
   requiresGrad: option.boolean({ default: false, aliases: ['requires_grad'] }),
   label: option.string(),
 };
+/** Options of `arange(...)`. */
 export type ArangeOptions = OptionsOf<typeof ARANGE_OPTIONS>;
 
 /**

@@ -8,6 +8,7 @@ import { matmulKernel } from '../kernels/matmul.ts';
 import { biasSumKernel } from '../kernels/reduce.ts';
 import { apply, defineOp } from './op.ts';
 
+/** The activation fused into `linear()`. */
 export type Activation = 'none' | 'relu' | 'sigmoid';
 
 export interface LinearSaved {

@@ -11,6 +11,7 @@ import { apply, defineOp } from './op.ts';
 import { square, sub } from './elementwise.ts';
 import { mean, sum } from './reduce.ts';
 
+/** How a loss reduces over samples, as PyTorch's `reduction`. */
 export type Reduction = 'mean' | 'sum' | 'none';
 
 export interface LossAttrs {

@@ -23,6 +23,7 @@ import { matmulKernel } from '../kernels/matmul.ts';
 import { apply, defineOp } from './op.ts';
 import { sumTo } from './reduce-to.ts';
 
+/** Options of `matmul(a, b, opts)`: read either operand transposed in place. */
 export interface MatmulOptions {
   /** The first operand is stored [.., K, M] and used transposed (rank >= 2). */
   transposeA?: boolean;
@@ -30,6 +31,7 @@ export interface MatmulOptions {
   transposeB?: boolean;
 }
 
+/** The matmul op's attributes: whether each operand is read transposed. */
 export interface MatmulAttrs {
   transA: boolean;
   transB: boolean;

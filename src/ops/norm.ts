@@ -57,6 +57,7 @@ export const batchNormOp = defineOp<BatchNormAttrs, BatchNormSaved>({
   },
 });
 
+/** Options of `batchNorm(x, ...)`. */
 export interface BatchNormOptions {
   /** Use (and update) batch statistics (default false, like F.batch_norm). */
   training?: boolean;

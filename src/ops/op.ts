@@ -28,6 +28,7 @@ export interface BackwardArgs<A> {
   outShape: readonly number[];
 }
 
+/** A differentiable op: its name, forward and backward (both required). */
 export interface OpDef<A, S> {
   readonly name: string;
   /** Number of tensor inputs. */
@@ -39,6 +40,7 @@ export interface OpDef<A, S> {
   backward(grad: Tensor, saved: S, args: BackwardArgs<A>): (Tensor | null)[];
 }
 
+/** Declare a differentiable op (forward and backward kernels); use it with `apply()`. */
 export function defineOp<A = undefined, S = undefined>(def: OpDef<A, S>): OpDef<A, S> {
   return def;
 }

@@ -18,6 +18,7 @@ export interface PadAttrs {
 const PAD_OPTIONS = {
   value: option.number({ default: 0, infinite: true }),
 };
+/** Options of `pad(x, pads, opts)`. */
 export type PadOptions = OptionsOf<typeof PAD_OPTIONS>;
 
 export function padAttrs(shape: readonly number[], pad: readonly number[], value: number): PadAttrs {

@@ -36,6 +36,7 @@ const AVG_POOL_OPTIONS = {
 };
 /** kernelSize is required; stride defaults to kernelSize. */
 export type MaxPool2dOptions = OptionsOf<typeof MAX_POOL_OPTIONS> & { kernelSize: number | [number, number] };
+/** Options of `avgPool2d(x, opts)`. */
 export type AvgPool2dOptions = OptionsOf<typeof AVG_POOL_OPTIONS> & { kernelSize: number | [number, number] };
 
 function poolAttrs(op: string, o: { kernelSize?: number | [number, number]; stride?: number | [number, number]; padding: number | [number, number]; dilation?: number | [number, number]; ceilMode: boolean; countIncludePad?: boolean }): PoolAttrs {

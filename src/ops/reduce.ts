@@ -101,6 +101,7 @@ const ARGMAX_OPTIONS = {
 export type ReduceOptions = OptionsOf<typeof REDUCE_OPTIONS>;
 /** `{ axis | dim, keepDims | keepdim }` for argmax (one axis). */
 export type ArgmaxOptions = OptionsOf<typeof ARGMAX_OPTIONS>;
+/** An axis or a list of axes (negative counts from the end). */
 export type AxisArg = number | readonly number[];
 /**
  * The call forms of sum/mean/max (PyTorch, TF.js and NumPy write all of them):

@@ -23,6 +23,7 @@ import { powOp, powScalarOp } from './pow.ts';
 import { adaptiveAvgPool2dOp, avgPool2dOp, maxPool2dOp } from './pool.ts';
 import { logSoftmaxOp, softmaxOp } from './softmax.ts';
 
+/** Every differentiable op by name (the gradient-check suite walks this table). */
 export const OPS = {
   add: addOp,
   sub: subOp,
@@ -75,6 +76,7 @@ export const OPS = {
   dropout: dropoutOp,
 } as const satisfies { readonly [name: string]: OpDef<any, any> };
 
+/** The name of an op in OPS. */
 export type OpName = keyof typeof OPS;
 
 // Each entry's key must equal its op's name (checked at module load: a mismatch is a bug).

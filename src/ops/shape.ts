@@ -41,6 +41,7 @@ function reshapeAs(op: string, x: Tensor, shape: readonly number[]): Tensor {
   return apply(reshapeOp, [x], { shape: resolved });
 }
 
+/** The same elements in a new shape (one dimension may be -1); shares the buffer. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return reshapeAs('reshape', x, shape);
 }
@@ -98,6 +99,7 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   return reshapeAs('flatten', x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
 }
 
+/** Reorder the dimensions: result dim i is input dim perm[i]. */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const norm = perm.map((p) => normalizeAxis('permute', p, x.rank));
   if (norm.length !== x.rank || new Set(norm).size !== x.rank) {

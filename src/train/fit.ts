@@ -15,8 +15,10 @@ import type { Optimizer } from '../optim/optimizer.ts';
 import { DataLoader } from '../data/loader.ts';
 import type { ImageDataset } from '../data/dataset.ts';
 
+/** A loss function of (output, labels), returning a scalar tensor. */
 export type LossFn = (output: Tensor, labels: Tensor) => Tensor;
 
+/** A progress report during training: epoch, step, losses and speed. */
 export interface Progress {
   epoch: number;
   /** Steps done in this epoch, and the epoch's total. */
@@ -29,6 +31,7 @@ export interface Progress {
   elapsed: number;
 }
 
+/** Options of `trainEpoch(model, opt, loader, opts)`. */
 export interface TrainEpochOptions {
   epoch?: number;
   lossFn?: LossFn;
@@ -39,6 +42,7 @@ export interface TrainEpochOptions {
   signal?: AbortSignal;
 }
 
+/** What `trainEpoch()` returns: per-step losses, mean loss, running accuracy, steps and seconds. */
 export interface EpochResult {
   epoch: number;
   /** The loss of every step (before that step's update). */
@@ -118,6 +122,7 @@ function mean(a: Float32Array, n: number): number {
   return n ? s / n : NaN;
 }
 
+/** What `evaluate()` returns: mean loss, accuracy and the correct / total counts. */
 export interface EvalResult {
   loss: number;
   accuracy: number;
@@ -164,6 +169,7 @@ export async function evaluate(model: Module, data: ImageDataset, opts: { batchS
   }
 }
 
+/** One epoch of `fit()`: losses, accuracies and time. */
 export interface EpochLog {
   epoch: number;
   trainLoss: number;
@@ -176,6 +182,7 @@ export interface EpochLog {
   partial?: boolean;
 }
 
+/** Options of `fit(model, opt, opts)`. */
 export interface FitOptions {
   train: ImageDataset;
   test?: ImageDataset;
@@ -197,6 +204,7 @@ export interface FitOptions {
   trainAccuracy?: 'running' | 'full';
 }
 
+/** What `fit()` returns: one EpochLog per epoch and every step's loss. */
 export interface FitResult {
   epochs: EpochLog[];
   /** Every step's loss, all epochs. */

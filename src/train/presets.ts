@@ -5,6 +5,7 @@ import { Adam } from '../optim/adam.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
 import { SGD } from '../optim/sgd.ts';
 
+/** The settings of `npm start`'s training run (network size, optimizer, epochs, batch, seed, data). */
 export interface TrainConfig {
   hidden: number;
   optimizer: 'sgd' | 'adam';
@@ -31,6 +32,7 @@ export function twoLayerNet(cfg: Pick<TrainConfig, 'hidden' | 'seed'>, inputs = 
   );
 }
 
+/** The optimizer `npm start` uses for a TrainConfig (SGD or Adam with its learning rate). */
 export function makeOptimizer(model: Sequential, cfg: Pick<TrainConfig, 'optimizer' | 'lr'>): Optimizer {
   return cfg.optimizer === 'adam' ? new Adam(model, { lr: cfg.lr }) : new SGD(model, { lr: cfg.lr });
 }

@@ -15,6 +15,7 @@ export function formatProgress(p: Progress, epochs: number, width = 24): string 
   );
 }
 
+/** The series `trainingChartSvg()` draws. */
 export interface ChartData {
   title?: string;
   /** Loss of every training step, in order. */
