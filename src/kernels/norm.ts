@@ -7,6 +7,8 @@ import { ParamWriter, grid1d } from './launch.ts';
 
 /** Lanes per channel in the tree form (GPU family); the CPU family gives each channel one invocation. */
 const WG = 64;
+/** Channels per workgroup in the CPU family: lavapipe runs a workgroup's invocations in SIMD lanes. */
+const SERIAL_WG = 8;
 const BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw', 'rw'];
 
 /** [N, C, S] view of a [N, C] or [N, C, H, W] input. */
@@ -27,9 +29,9 @@ function serial(rt: Runtime): boolean {
   return rt.kind.cpu;
 }
 
-/** One workgroup per channel (tree), or one single-invocation workgroup per channel (CPU: spreads channels over threads). */
+/** One workgroup per channel (tree), or one invocation per channel, SERIAL_WG channels a workgroup (CPU: SIMD lanes over channels). */
 function plan(rt: Runtime, channels: number): { wg: number; grid: [number, number] } {
-  return serial(rt) ? { wg: 1, grid: grid1d(rt, channels, 1) } : { wg: WG, grid: grid1d(rt, channels, 1) };
+  return serial(rt) ? { wg: SERIAL_WG, grid: grid1d(rt, channels, SERIAL_WG) } : { wg: WG, grid: grid1d(rt, channels, 1) };
 }
 
 function params(g: BnGeometry, momentum: number, eps: number): Uint8Array {
