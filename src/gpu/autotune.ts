@@ -14,6 +14,7 @@
 // after the runtime's first result is back (rt.firstResult; idle() and tune() open that gate
 // too), and a job's candidate pipelines are compiled together with createComputePipelineAsync,
 // so a cold first step never waits for tuning.
+import { platform } from '#platform';
 import type { Runtime } from './runtime.ts';
 
 export interface TuneCandidate {
@@ -41,7 +42,7 @@ type Store = Record<string, Record<string, string>>;
 // v2: the block matmul variant joined the candidates, so v1 winners were chosen without it.
 // v3: the GPU family's matmul candidates (t64*, t128*, splitk, gemv) joined.
 const STORE_NAME = 'webgrad-autotune-v3';
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+const isNode = platform.kind === 'node'; // package.json "imports" #platform
 
 /**
  * WEBGRAD_AUTOTUNE=0 (Node) or localStorage 'webgrad-autotune' = '0' turns background timing
@@ -236,18 +237,15 @@ function median(xs: number[]): number {
   return s.length ? s[Math.floor((s.length - 1) / 2)] : Infinity;
 }
 
-async function storePath(): Promise<string> {
-  const os = await import(/* @vite-ignore */ 'node:os');
-  const path = await import(/* @vite-ignore */ 'node:path');
-  return path.join(os.tmpdir(), `${STORE_NAME}.json`);
+function storePath(): string {
+  return platform.join(platform.tmpdir(), `${STORE_NAME}.json`);
 }
 
 async function readStore(): Promise<Store> {
   if (!autotuneEnabled()) return {};
   if (isNode) {
-    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
     try {
-      return JSON.parse(await fs.readFile(await storePath(), 'utf8')) as Store;
+      return JSON.parse(await platform.readText(storePath())) as Store;
     } catch {
       return {};
     }
@@ -259,12 +257,7 @@ async function readStore(): Promise<Store> {
 async function writeStore(store: Store): Promise<void> {
   const text = JSON.stringify(store, null, 1);
   if (isNode) {
-    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
-    const file = await storePath();
-    // Write then rename: concurrent processes never see half a file.
-    const tmp = `${file}.${process.pid}.tmp`;
-    await fs.writeFile(tmp, text);
-    await fs.rename(tmp, file);
+    await platform.writeTextAtomic(storePath(), text); // concurrent processes never see half a file
     return;
   }
   globalThis.localStorage?.setItem(STORE_NAME, text);
