@@ -6,7 +6,8 @@
 // that setting (test/matmul.test.ts forces every matmul variant, GPU ones included).
 import { describe, expect, it } from 'vitest';
 import { runtime } from '../src/index.ts';
-import { candidateVariants } from '../src/kernels/matmul-tune.ts';
+import { candidateVariants, shapeClass, tuneMatmul } from '../src/kernels/matmul-tune.ts';
+import { autotuner } from '../src/gpu/autotune.ts';
 import { defaultVariant, type MatmulDims } from '../src/kernels/matmul-variants.ts';
 import './ops-matmul.test.ts';
 import './ops-reduce.test.ts';
@@ -47,5 +48,16 @@ describe('kernel family', () => {
     expect(defaultVariant(rt, dims(1, 512, 512))).toBe('gemv');
     expect(defaultVariant(rt, dims(50, 10, 6000, true))).toBe('splitk');
     expect(defaultVariant(rt, dims(512, 512, 512))).toBe('tiled');
+  });
+
+  it('tuneMatmul on the GPU family times every GPU candidate of the class and caches the fastest', { timeout: 400_000 }, async () => {
+    const rt = runtime();
+    const d = dims(192, 256, 160);
+    const result = await tuneMatmul(rt, d);
+    expect(Object.keys(result.times).sort()).toEqual(candidateVariants(rt, d).sort());
+    expect(Object.keys(result.times)).toContain('t128v4db');
+    for (const ms of Object.values(result.times)) expect(ms).toBeGreaterThan(0);
+    expect(result.times[result.winner]).toBe(Math.min(...Object.values(result.times)));
+    expect(autotuner(rt).lookup(shapeClass(d))).toBe(result.winner);
   });
 });
