@@ -19,7 +19,8 @@ export interface NormAttrs {
   bias: boolean;
 }
 
-interface NormSaved {
+/** Saved for backward. Exported because dist/ops/registry.d.ts names it in OPS's type. */
+export interface NormSaved {
   x: Tensor;
   w: Tensor | null;
   stats: Tensor;

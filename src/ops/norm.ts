@@ -19,7 +19,8 @@ export interface BatchNormAttrs {
   hasRunning: boolean;
 }
 
-interface BatchNormSaved {
+/** Saved for backward. Exported because dist/ops/registry.d.ts names it in OPS's type. */
+export interface BatchNormSaved {
   x: Tensor;
   weight: Tensor | null;
   stats: Tensor;
