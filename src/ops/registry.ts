@@ -23,9 +23,9 @@ import { powOp, powScalarOp } from './pow.ts';
 import { adaptiveAvgPool2dOp, avgPool2dOp, maxPool2dOp } from './pool.ts';
 import { logSoftmaxOp, softmaxOp } from './softmax.ts';
 
-/** Every differentiable op by name (the gradient-check suite walks this table). */
 // Each op's attrs and saved types must be exported from its module: OPS's emitted declaration
 // names them, and `npm run build` fails with TS4023 otherwise (test/package-consumer.test.ts).
+/** Every differentiable op by name (the gradient-check suite walks this table). */
 export const OPS = {
   add: addOp,
   sub: subOp,
