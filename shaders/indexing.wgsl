@@ -5,17 +5,19 @@
 //   gather_rows: out[o, j, k] = x[o, idx[j], k]; an index outside [0, V) gives NaN (the host checks
 //              indices it knows before any GPU work; this covers indices computed on the GPU).
 //   backward:  dx[o, v, k] = SUM over j with idx[j] == v of g[o, j, k], in increasing j, so two
-//              runs give bit-identical gradients (no float atomics). The positions of each v are
-//              grouped first, a counting sort in four small passes over an i32 workspace:
-//     bucket_count:  cnt[v] = #{j : idx[j] == v}           (integer atomics: exact, order-free)
-//     bucket_scan:   off[v] = SUM_{u < v} cnt[u], off[V] = n; cnt reset to 0 (one invocation)
-//     bucket_fill:   ord[off[v] + atomicAdd(cnt[v], 1)] = j (each bucket holds its j's, unordered)
-//     bucket_sort:   each bucket sorted by insertion (one invocation per v), so the order is fixed
-//     accumulate:    one invocation per dx element sums its bucket in that order; the padding row
-//                    (embedding paddingIdx) gets 0.
-//   Work: O(n + V + SUM bucket^2 + outer * V * inner + outer * n * inner); the insertion sort is
-//   quadratic only in one id's repeat count.
-// fill_i32: out[i] = 0 (clears the workspace counts).
+//              runs give bit-identical gradients (no atomics at all). The positions of each v
+//              are first grouped in increasing j by a stable counting sort over chunks of P.chunk
+//              positions, in four small passes over an i32 workspace:
+//     chunk_hist:   hist[c, v] = #{j in chunk c : idx[j] == v}      (one invocation per chunk)
+//     chunk_scan:   hist[c, v] = SUM_{c' < c} hist[c', v]; cnt[v] = total (one invocation per v)
+//     bucket_scan:  off[v] = SUM_{u < v} cnt[u], off[V] = n         (one invocation)
+//     bucket_fill:  ord[off[v] + hist[c, v] + #{j' in chunk c, j' < j : idx[j'] == v}] = j: each
+//                   position's rank in its bucket (one invocation per position, < chunk steps)
+//     accumulate:   one invocation per dx element sums its bucket in that order; the padding row
+//                   (embedding paddingIdx) gets 0.
+//   Work: O(n * chunk + V * n / chunk + outer * (V + n) * inner), whatever the repeat counts;
+//   the launcher grows the chunk so the histograms stay within 2^22 entries (16 MiB).
+// fill_i32: hist[i] = 0 (clears the chunk histograms).
 // gather (torch.gather along dim, x and idx of the same rank <= 8, Q instead of P):
 //   gather_nd:     out[c] = x[c with c[dim] = idx[c]] over the coordinates c of idx's shape (NaN
 //                  for an index outside [0, x.shape[dim]))
@@ -32,7 +34,7 @@ struct Params {
   n: u32,        // number of indices
   padding: i32,  // row whose gradient is 0 (embedding paddingIdx), -1 for none
   _pad0: u32,
-  _pad1: u32,
+  chunk: u32,    // positions per chunk of the counting sort (>= 256; larger when n * V is large)
   _pad2: u32,
 }
 
@@ -50,12 +52,12 @@ struct GatherParams {
 @group(0) @binding(1) var<storage, read> X: array<f32>;             // [outer, V, inner] (gather_rows); g [outer, n, inner] (accumulate)
 @group(0) @binding(2) var<storage, read> Idx: array<i32>;           // [n]
 @group(0) @binding(3) var<storage, read_write> Out: array<f32>;     // [outer, n, inner] (gather_rows); dx [outer, V, inner] (accumulate)
-@group(0) @binding(3) var<storage, read_write> Cnt: array<atomic<i32>>;  // [V] bucket counts / cursors (bucket_*)
-@group(0) @binding(3) var<storage, read_write> Zero: array<i32>;    // [len] (fill_i32)
+@group(0) @binding(3) var<storage, read_write> Cnt: array<i32>;     // [V] bucket sizes (chunk_scan, bucket_scan)
 @group(0) @binding(4) var<storage, read_write> Off: array<i32>;     // [V + 1] bucket offsets
 @group(0) @binding(5) var<storage, read_write> Ord: array<i32>;     // [n] positions grouped by index value
 @group(0) @binding(4) var<storage, read> OffR: array<i32>;          // [V + 1] (accumulate)
 @group(0) @binding(5) var<storage, read> OrdR: array<i32>;          // [n] (accumulate)
+@group(0) @binding(6) var<storage, read_write> Hist: array<i32>;    // [ceil(n / P.chunk), V] chunk histograms, then their prefixes
 
 fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return gid.y * nwg.x * WG + gid.x;
@@ -83,7 +85,7 @@ fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 fn fill_i32(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat(gid, nwg);
   if (i >= P.n) { return; }
-  Zero[i] = 0;
+  Hist[i] = 0;
 }
 
 fn in_range(r: i32) -> bool {
@@ -91,11 +93,29 @@ fn in_range(r: i32) -> bool {
 }
 
 @compute @workgroup_size(WG)
-fn bucket_count(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let j = flat(gid, nwg);
-  if (j >= P.n) { return; }
-  let r = Idx[j];
-  if (in_range(r)) { atomicAdd(&Cnt[r], 1); }
+fn chunk_hist(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = flat(gid, nwg);
+  let lo = c * P.chunk;
+  if (lo >= P.n) { return; }
+  let hi = min(lo + P.chunk, P.n);
+  for (var j = lo; j < hi; j++) {
+    let r = Idx[j];
+    if (in_range(r)) { Hist[c * P.v + u32(r)] += 1; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn chunk_scan(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let v = flat(gid, nwg);
+  if (v >= P.v) { return; }
+  let chunks = (P.n + P.chunk - 1u) / P.chunk;
+  var acc = 0;
+  for (var c = 0u; c < chunks; c++) {
+    let t = Hist[c * P.v + v];
+    Hist[c * P.v + v] = acc;
+    acc += t;
+  }
+  Cnt[v] = acc;
 }
 
 @compute @workgroup_size(1)
@@ -103,8 +123,7 @@ fn bucket_scan() {
   var acc = 0;
   for (var v = 0u; v < P.v; v++) {
     Off[v] = acc;
-    acc += atomicLoad(&Cnt[v]);
-    atomicStore(&Cnt[v], 0);
+    acc += Cnt[v];
   }
   Off[P.v] = acc;
 }
@@ -115,25 +134,12 @@ fn bucket_fill(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   if (j >= P.n) { return; }
   let r = Idx[j];
   if (!in_range(r)) { return; }
-  let slot = Off[r] + atomicAdd(&Cnt[r], 1);
-  Ord[slot] = i32(j);
-}
-
-@compute @workgroup_size(WG)
-fn bucket_sort(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let v = flat(gid, nwg);
-  if (v >= P.v) { return; }
-  let lo = Off[v];
-  let hi = Off[v + 1u];
-  for (var a = lo + 1; a < hi; a++) {
-    let key = Ord[a];
-    var b = a - 1;
-    while (b >= lo && Ord[b] > key) {
-      Ord[b + 1] = Ord[b];
-      b--;
-    }
-    Ord[b + 1] = key;
+  let c = j / P.chunk;
+  var rank = Off[r] + Hist[c * P.v + u32(r)];
+  for (var k = c * P.chunk; k < j; k++) {
+    if (Idx[k] == r) { rank++; }
   }
+  Ord[rank] = i32(j);
 }
 
 @compute @workgroup_size(WG)
