@@ -112,7 +112,13 @@ function pipelineJobs(variants: ModuleVariant[], mode: 'all' | 'cover'): Set<Pip
   return out;
 }
 
-export async function compileVariants(device: GPUDevice, mode: 'all' | 'cover', progress?: (line: string) => void): Promise<VariantReport> {
+/** Compile the variants of `sources` (default: every shader of src/gpu/shaderSources.ts). */
+export async function compileVariants(
+  device: GPUDevice,
+  mode: 'all' | 'cover',
+  progress?: (line: string) => void,
+  sources?: Readonly<Record<string, string>>,
+): Promise<VariantReport> {
   const t0 = performance.now();
   const report: VariantReport = { pipelinesMode: mode, shaders: {}, skippedFeatures: [], failures: [], canaries: { module: false, pipeline: false }, ms: 0 };
   const bad = await moduleErrors(device, 'canary:module', 'fn f() -> f32 { return 1u; }');
@@ -120,7 +126,7 @@ export async function compileVariants(device: GPUDevice, mode: 'all' | 'cover', 
   const big = await moduleErrors(device, 'canary:pipeline', 'override WG: u32 = 65536u;\n@compute @workgroup_size(WG) fn main() {}');
   report.canaries.pipeline = !!big.module && big.messages.length === 0 && (await pipelineErrors(device, 'canary:pipeline', big.module, 'main')).length > 0;
 
-  const variants = moduleVariants();
+  const variants = moduleVariants(sources);
   const usable = variants.filter((v) => v.features.every((f) => device.features.has(f as GPUFeatureName)));
   const jobs = pipelineJobs(usable, mode);
   for (const [k, v] of variants.entries()) {
