@@ -46,3 +46,8 @@ b2 = fit(lambda v: erfcx(1 / np.sqrt(v)) / np.sqrt(v), 1 / 100, 1 / 6.25, 8)
 z = np.linspace(2.5, 10, 100001).astype(np.float32)
 v = (np.float32(1) / (z * z)).astype(np.float32)
 show("B2", b2, np.abs(horner32(b2, v) * (np.float32(1) / z) / erfcx(z.astype(np.float64)) - 1).max())
+# erfc(z) = exp(-z^2) * B0(z - 0.75), z in [0.5, 1): GELU's Phi for x in (-1.42, -0.7], where
+# 1 + erf(z) would cancel
+b0 = fit(lambda s: erfcx(s + 0.75), -0.25, 0.25, 8)
+z = np.linspace(0.5, 1, 100001).astype(np.float32)
+show("B0", b0, np.abs(horner32(b0, (z - np.float32(0.75)).astype(np.float32)) / erfcx(z.astype(np.float64)) - 1).max())

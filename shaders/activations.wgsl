@@ -9,11 +9,12 @@
 //   backward: out = g * dy/dx, from the saved input x.
 // erf / erfc (WGSL has neither): z = |x| / sqrt 2,
 //   z < 1:        erf(z) = z * A(z^2)                        (A: degree 7)
+//   0.5 <= z < 1: erfc(z) = exp(-z^2) * B0(z - 0.75)          (B0: degree 8; only for Phi(x < 0))
 //   1 <= z < 2.5: erfc(z) = exp(-z^2) * B1(z - 1.75)          (B1: degree 10)
 //   2.5 <= z < 10: erfc(z) = exp(-z^2) * B2(1 / z^2) / z      (B2: degree 8; erfc(10) ~ 2e-45)
 // Each polynomial is a relative-error least-squares fit on Chebyshev nodes against scipy's
 // erf / erfcx (scripts/fit-erf.py); evaluated in f32 by Horner the relative error of each piece
-// is <= 2.1e-7. Phi for x < 0 is erfc(z) / 2 directly, so the tail keeps its relative accuracy
+// is <= 2.1e-7. Phi for x < 0 and z >= 0.5 is erfc(z) / 2 directly, so the tail keeps its relative accuracy
 // instead of cancelling in 1 + erf. erfc's condition number is 2 z^2, so exp(-z^2) is computed
 // from x (exp_neg_half_sq: no rounding of z or z^2 first) and exp itself in this file (exp_neg).
 // Layout: contiguous f32 [n]; 2-D grid, i = gid.y * num_workgroups.x * WG + gid.x.
@@ -70,11 +71,16 @@ fn exp_neg_half_sq(x: f32) -> f32 {
   return exp_neg(s * s * 0.5) * exp_neg((x - s) * (x + s) * 0.5);
 }
 
-// erfc(z) for z = ax / sqrt 2 >= 1 (ax = |x|, passed for the exponential factor).
+// erfc(z) for z = ax / sqrt 2 >= 0.5 (ax = |x|, passed for the exponential factor).
 fn erfc_tail(z: f32, ax: f32) -> f32 {
   if (z >= 10.0) { return 0.0; }
   var r: f32;
-  if (z < 2.5) {
+  if (z < 1.0) {
+    let t = z - 0.75;
+    r = 0.5069376230239868 + t * (-0.3679727017879486 + t * (0.23095813393592834 + t * (-0.12983617186546326
+      + t * (0.06679052859544754 + t * (-0.03189099580049515 + t * (0.014288217760622501 + t * (-0.00618496909737587
+      + t * 0.0024762277025729418)))))));
+  } else if (z < 2.5) {
     let t = z - 1.75;
     r = 0.284972220659256 + t * (-0.1309763491153717 + t * (0.05576362833380699 + t * (-0.022259926423430443
       + t * (0.008404322899878025 + t * (-0.003021667245775461 + t * (0.0010392827680334449 + t * (-0.000340734317433089
@@ -88,10 +94,11 @@ fn erfc_tail(z: f32, ax: f32) -> f32 {
   return exp_neg_half_sq(ax) * r;
 }
 
-// The standard normal CDF.
+// The standard normal CDF. For x < 0 past z = 0.5, 1 + erf(-z) would cancel (Phi(-1.4) = 0.08
+// from 0.5 - 0.42): erfc is used there.
 fn phi_cdf(x: f32) -> f32 {
   let z = abs(x) * SQRT1_2;
-  if (z < 1.0) { return 0.5 + 0.5 * (x * SQRT1_2) * erf_a(z * z); }
+  if (z < 1.0 && (x >= 0.0 || z < 0.5)) { return 0.5 + 0.5 * (x * SQRT1_2) * erf_a(z * z); }
   let c = 0.5 * erfc_tail(z, abs(x));
   return select(c, 1.0 - c, x > 0.0);
 }

@@ -23,7 +23,7 @@ describe('gelu and silu', () => {
     });
   }
 
-  it('erf-form GELU and its derivative are accurate to a few 1e-7 relative over [-13, 13]', async () => {
+  it('erf-form GELU is accurate to a few 1e-7 relative over [-13, 13], its derivative to 2e-6', async () => {
     // A dense sweep: every piece of the erf / erfc fit and the joins at |x| / sqrt 2 = 1, 2.5, 10.
     const n = 26001;
     const x = refArray([n], (i) => Math.fround(-13 + (26 * i) / (n - 1)));
@@ -31,7 +31,7 @@ describe('gelu and silu', () => {
     const y = gelu(t);
     const expected = REFERENCE.gelu.forward([x], { approximate: 'none' });
     // Relative to |y|, with an absolute floor where GELU is below 1e-30 (f32 denormals).
-    expectClose(await y.data(), expected.data, { rtol: 1.5e-6, atol: 1e-30 });
+    expectClose(await y.data(), expected.data, { rtol: 5e-7, atol: 1e-30 }); // measured: 3.2e-7 on lavapipe
     y.sum().backward();
     const dx = REFERENCE.gelu.backward([x], { approximate: 'none' }, refArray([n], () => 1))[0]!;
     // The derivative crosses 0 near x = -0.7518 as Phi(x) + x phi(x) cancels: absolute there.
