@@ -16,6 +16,7 @@
 // so a cold first step never waits for tuning.
 import { platform } from '#platform';
 import type { Runtime } from './runtime.ts';
+import { adapterIdentity } from './kind.ts';
 
 export interface TuneCandidate {
   name: string;
@@ -72,8 +73,7 @@ export class Autotuner {
   readonly adapterKey: string;
 
   constructor(private readonly rt: Runtime) {
-    const a = rt.adapter;
-    this.adapterKey = [a.vendor, a.architecture, a.device, a.description, a.driver].join('|');
+    this.adapterKey = adapterIdentity(rt.adapter); // distinct even when adapter.info is empty (Firefox)
   }
 
   /** The cached winner for `key`, if one is known (memory, or the persisted store once loaded). */
