@@ -14,8 +14,15 @@
 //   to_nchw:   y[n0 + n', o, l] = yt[o, n', l] + b[o]   (yt: the matmul's [G, Og, nb*L] = [O, nb, L])
 //   from_nchw: gt[o, n', l] = g[n0 + n', o, l]          (the output gradient in the matmul layout)
 //   accumulate: acc[i] += part[i]                        (dw summed over chunks, in chunk order)
-// Every entry is one invocation per output element with no barriers and no workgroup memory,
-// so the same kernels serve both kernel families (CPU drivers and GPUs).
+//   direct_forward: y without columns, 4 output channels x 4 output columns per invocation
+//          (16 accumulators in registers; each x load feeds 4 FMAs, each w load 4)
+//   direct_dx: dx[n, c, ih, iw] = sum_{o in group, ky, kx valid} w[o, cg, ky, kx] dy[n, o, oh, ow]
+//          (the col2im gather reading dy and w directly; one invocation per dx element)
+//   direct_dw: part[s, o, cg, ky, kx] = sum over images n of split s (n = s, s + S, ...) and all
+//          (oh, ow) of dy[n, o, oh, ow] x[n, c, ih, iw]; the S partials are then summed in order
+//          by a column sum (deterministic split-K: no atomics)
+// Every entry has no barriers and no workgroup memory, so the same kernels serve both kernel
+// families (CPU drivers and GPUs).
 
 override WG: u32 = 256u;
 
@@ -39,13 +46,14 @@ struct Params {
   OH: u32,
   OW: u32,
   has_bias: u32,
-  _pad: u32,
+  splits: u32,   // direct_dw: S
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;        // im2col: x [N, C, H, W]; col2im: dcols [G, Kg, nb, L]; to_nchw: yt [O, nb, L]; from_nchw: g [N, O, OH, OW]; accumulate: part
 @group(0) @binding(2) var<storage, read> Bias: array<f32>;     // to_nchw: b [O] (placeholder otherwise)
 @group(0) @binding(3) var<storage, read_write> Out: array<f32>; // im2col: cols; col2im: dx [N, C, H, W]; to_nchw: y [N, O, OH, OW]; from_nchw: gt [O, nb, L]; accumulate: acc
+@group(0) @binding(4) var<storage, read> Wt: array<f32>;       // direct_forward, direct_dx: w [O, Cg, kH, kW]; direct_dw: dy [N, O, OH, OW]
 
 fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return gid.y * nwg.x * WG + gid.x;
@@ -139,4 +147,137 @@ fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   let i = index(gid, nwg);
   if (i >= P.n) { return; }
   Out[i] = Out[i] + A[i];
+}
+
+// x[n, c, ih, iw] with zeros outside the input (rowbase = start of row ih, which is in range).
+fn x_at(rowbase: u32, iw: i32) -> f32 {
+  if (iw < 0 || iw >= i32(P.W)) { return 0.0; }
+  return A[rowbase + u32(iw)];
+}
+
+@compute @workgroup_size(WG)
+fn direct_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= P.n) { return; }
+  // i -> (n, output-channel block, oh, output-column block); channel blocks stay within a group.
+  let Cg = P.C / P.G;
+  let Og = P.O / P.G;
+  let ob_per_g = (Og + 3u) / 4u;
+  let owb = (P.OW + 3u) / 4u;
+  let bw = i % owb;
+  var t = i / owb;
+  let oh = t % P.OH;
+  t = t / P.OH;
+  let ob = t % (ob_per_g * P.G);
+  let n = t / (ob_per_g * P.G);
+  let g = ob / ob_per_g;
+  let og0 = (ob % ob_per_g) * 4u;          // first channel of the block within its group
+  let ow0 = bw * 4u;
+  let wstride = Cg * P.kH * P.kW;          // between consecutive output channels in w
+  // Channels past the group's end read channel Og - 1 (valid memory) and are not written.
+  let o = vec4<u32>(min(og0, Og - 1u), min(og0 + 1u, Og - 1u), min(og0 + 2u, Og - 1u), min(og0 + 3u, Og - 1u)) + g * Og;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var cg = 0u; cg < Cg; cg++) {
+    let c = g * Cg + cg;
+    for (var ky = 0u; ky < P.kH; ky++) {
+      let ih = i32(oh * P.sH + ky * P.dH) - i32(P.pH);
+      if (ih < 0 || ih >= i32(P.H)) { continue; }
+      let rowbase = ((n * P.C + c) * P.H + u32(ih)) * P.W;
+      for (var kx = 0u; kx < P.kW; kx++) {
+        let iw = i32(ow0 * P.sW + kx * P.dW) - i32(P.pW);
+        let s = i32(P.sW);
+        let xv = vec4<f32>(x_at(rowbase, iw), x_at(rowbase, iw + s), x_at(rowbase, iw + 2 * s), x_at(rowbase, iw + 3 * s));
+        let k = (cg * P.kH + ky) * P.kW + kx;
+        acc0 += Wt[o.x * wstride + k] * xv;
+        acc1 += Wt[o.y * wstride + k] * xv;
+        acc2 += Wt[o.z * wstride + k] * xv;
+        acc3 += Wt[o.w * wstride + k] * xv;
+      }
+    }
+  }
+  let rows = array<vec4<f32>, 4>(acc0, acc1, acc2, acc3);
+  for (var j = 0u; j < 4u; j++) {
+    if (og0 + j >= Og) { break; }
+    let oc = g * Og + og0 + j;
+    var b = 0.0;
+    if (P.has_bias != 0u) { b = Bias[oc]; }
+    let base = ((n * P.O + oc) * P.OH + oh) * P.OW;
+    for (var q = 0u; q < 4u; q++) {
+      if (ow0 + q < P.OW) { Out[base + ow0 + q] = rows[j][q] + b; }
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn direct_dx(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= P.n) { return; }
+  // A = dy [N, O, OH, OW], Wt = w; i runs over dx [N, C, H, W].
+  let Cg = P.C / P.G;
+  let Og = P.O / P.G;
+  let iw = i % P.W;
+  let ih = (i / P.W) % P.H;
+  let c = (i / (P.W * P.H)) % P.C;
+  let n = i / (P.W * P.H * P.C);
+  let g = c / Cg;
+  let cg = c % Cg;
+  var acc = 0.0;
+  for (var ky = 0u; ky < P.kH; ky++) {
+    let ty = i32(ih + P.pH) - i32(ky * P.dH);
+    if (ty < 0 || u32(ty) % P.sH != 0u || u32(ty) / P.sH >= P.OH) { continue; }
+    let oh = u32(ty) / P.sH;
+    for (var kx = 0u; kx < P.kW; kx++) {
+      let tx = i32(iw + P.pW) - i32(kx * P.dW);
+      if (tx < 0 || u32(tx) % P.sW != 0u || u32(tx) / P.sW >= P.OW) { continue; }
+      let ow = u32(tx) / P.sW;
+      let k = (cg * P.kH + ky) * P.kW + kx;
+      for (var og = 0u; og < Og; og++) {
+        let o = g * Og + og;
+        acc += Wt[o * Cg * P.kH * P.kW + k] * A[((n * P.O + o) * P.OH + oh) * P.OW + ow];
+      }
+    }
+  }
+  Out[i] = acc;
+}
+
+@compute @workgroup_size(WG)
+fn direct_dw(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= P.n) { return; }
+  // A = x, Wt = dy; i runs over part [S, O, Cg, kH, kW].
+  let Cg = P.C / P.G;
+  let Og = P.O / P.G;
+  let nw = P.O * Cg * P.kH * P.kW;
+  let s = i / nw;
+  let wi = i % nw;
+  let kx = wi % P.kW;
+  let ky = (wi / P.kW) % P.kH;
+  let cg = (wi / (P.kW * P.kH)) % Cg;
+  let o = wi / (P.kW * P.kH * Cg);
+  let c = (o / Og) * Cg + cg;
+  // The output rows and columns whose tap (ky, kx) lands inside x: ih = oh*sH - pH + ky*dH in [0, H).
+  let offh = i32(ky * P.dH) - i32(P.pH);
+  let offw = i32(kx * P.dW) - i32(P.pW);
+  let oh0 = u32(max(0, (-offh + i32(P.sH) - 1) / i32(P.sH)));
+  let ow0 = u32(max(0, (-offw + i32(P.sW) - 1) / i32(P.sW)));
+  var acc = 0.0;
+  for (var n = s; n < P.nb; n += P.splits) {
+    let xbase = (n * P.C + c) * P.H * P.W;
+    let ybase = (n * P.O + o) * P.OH * P.OW;
+    for (var oh = oh0; oh < P.OH; oh++) {
+      let ih = i32(oh * P.sH) + offh;
+      if (ih >= i32(P.H)) { break; }
+      let xrow = xbase + u32(ih) * P.W;
+      let yrow = ybase + oh * P.OW;
+      for (var ow = ow0; ow < P.OW; ow++) {
+        let iw = i32(ow * P.sW) + offw;
+        if (iw >= i32(P.W)) { break; }
+        acc += Wt[yrow + ow] * A[xrow + u32(iw)];
+      }
+    }
+  }
+  Out[i] = acc;
 }

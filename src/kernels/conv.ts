@@ -1,5 +1,6 @@
-// Launchers for shaders/conv.wgsl: conv2d forward and its three gradients as im2col + the
-// matmul kernels (src/kernels/matmul.ts, which choose their own variant per adapter family).
+// Launchers for shaders/conv.wgsl: conv2d forward and its three gradients, by two algorithms
+// (which one runs: algorithm() below). im2col + the matmul kernels (src/kernels/matmul.ts,
+// which choose their own variant per adapter family), or direct kernels without columns.
 // The column matrix of a chunk of images is created, used by one matmul and released within
 // the same call: it never outlives the step. Chunks keep it under CHUNK_BYTES (and under the
 // device's binding limit); each chunk's matmul writes a [O, nb, L] block that to_nchw moves
@@ -33,9 +34,10 @@ export interface ConvGeometry {
   OW: number;
 }
 
-type Entry = 'im2col' | 'col2im' | 'to_nchw' | 'from_nchw' | 'accumulate';
+type Entry = 'im2col' | 'col2im' | 'to_nchw' | 'from_nchw' | 'accumulate' | 'direct_forward' | 'direct_dx' | 'direct_dw';
+const DIRECT: readonly Entry[] = ['direct_forward', 'direct_dx', 'direct_dw'];
 
-function launch(rt: Runtime, entry: Entry, g: ConvGeometry, n: number, chunk: { n0: number; nb: number }, bufs: [GPUBuffer, GPUBuffer, GPUBuffer], hasBias: boolean, label: string): void {
+function launch(rt: Runtime, entry: Entry, g: ConvGeometry, n: number, chunk: { n0: number; nb: number }, bufs: GPUBuffer[], hasBias: boolean, label: string, splits = 1): void {
   const p = new ParamWriter()
     .u32(n).u32(chunk.nb).u32(chunk.n0)
     .u32(g.C).u32(g.H).u32(g.W).u32(g.O).u32(g.groups)
@@ -44,9 +46,10 @@ function launch(rt: Runtime, entry: Entry, g: ConvGeometry, n: number, chunk: { 
     .u32(g.padding[0]).u32(g.padding[1])
     .u32(g.dilation[0]).u32(g.dilation[1])
     .u32(g.OH).u32(g.OW)
-    .u32(hasBias ? 1 : 0).u32(0)
+    .u32(hasBias ? 1 : 0).u32(splits)
     .done();
-  rt.dispatch({ shader: 'conv', entry, constants: { WG }, bindings: [...BINDINGS] }, p, bufs, grid1d(rt, n, WG), label);
+  const bindings = DIRECT.includes(entry) ? [...BINDINGS, 'read' as const] : [...BINDINGS];
+  rt.dispatch({ shader: 'conv', entry, constants: { WG }, bindings }, p, bufs, grid1d(rt, n, WG), label);
 }
 
 const kg = (g: ConvGeometry) => (g.C / g.groups) * g.kH * g.kW;
@@ -73,6 +76,34 @@ function im2col(x: Tensor, g: ConvGeometry, c: { n0: number; nb: number }, label
   return cols;
 }
 
+export type ConvAlgorithm = 'im2col' | 'direct';
+
+/** WEBGRAD_CONV (Node) forces one algorithm for all three passes (tests run both). */
+function forced(): ConvAlgorithm | null {
+  const env = typeof process !== 'undefined' ? process.env?.WEBGRAD_CONV : undefined;
+  return env === 'im2col' || env === 'direct' ? env : null;
+}
+
+/**
+ * The measured rule (docs/ARCHITECTURE.md "Convolution"): the forward is direct on CPU drivers,
+ * where it beat im2col + the tuned matmul on both benchmark layers; im2col + the tiled matmul
+ * kernels on GPUs. The gradients are im2col + matmul + col2im on both families: direct dx / dw
+ * were no faster on lavapipe (slower on the 64-channel layer).
+ */
+function algorithm(rt: Runtime, pass: 'forward' | 'backward'): ConvAlgorithm {
+  return forced() ?? (pass === 'forward' && rt.kind.cpu ? 'direct' : 'im2col');
+}
+
+/** y = conv2d(x, w) + b without a column matrix (direct_forward in shaders/conv.wgsl). */
+function directForward(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
+  const rt = x.runtime;
+  const y = empty([g.N, g.O, g.OH, g.OW], 'f32', 'conv2d');
+  const n = g.N * g.groups * Math.ceil(g.O / g.groups / 4) * g.OH * Math.ceil(g.OW / 4);
+  const bufs = [x.buffer('conv2d'), b ? b.buffer('conv2d') : rt.placeholder('read'), y.buffer('conv2d'), w.buffer('conv2d')];
+  launch(rt, 'direct_forward', g, n, { n0: 0, nb: g.N }, bufs, b !== null, 'conv2d.forward');
+  return y;
+}
+
 /** y = conv2d(x, w) + b: per chunk, yt[g] = w[g] [Og, Kg] x cols[g] [Kg, nb*L], moved to NCHW. */
 export function conv2dForwardKernel(x: Tensor, w: Tensor, b: Tensor | null, g: ConvGeometry): Tensor {
   const rt = x.runtime;
@@ -80,6 +111,7 @@ export function conv2dForwardKernel(x: Tensor, w: Tensor, b: Tensor | null, g: C
   const L = g.OH * g.OW;
   const Og = g.O / g.groups;
   const K = kg(g);
+  if (algorithm(rt, 'forward') === 'direct') return directForward(x, w, b, g);
   const y = empty([g.N, g.O, g.OH, g.OW], 'f32', label);
   for (const c of chunks(rt, g, label)) {
     const cols = im2col(x, g, c, label);
@@ -92,6 +124,28 @@ export function conv2dForwardKernel(x: Tensor, w: Tensor, b: Tensor | null, g: C
     yt.dispose();
   }
   return y;
+}
+
+/** Invocations direct_dw aims for: the images are split into this many / (weights) partial sums. */
+const DW_TARGET_INVOCATIONS = 4096;
+
+function directDx(dy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+  const rt = dy.runtime;
+  const dx = empty([g.N, g.C, g.H, g.W], 'f32', 'conv2d.dx');
+  launch(rt, 'direct_dx', g, dx.size, { n0: 0, nb: g.N }, [dy.buffer('conv2d'), rt.placeholder('read'), dx.buffer('conv2d'), w.buffer('conv2d')], false, 'conv2d.dx');
+  return dx;
+}
+
+/** dw as S partial sums over interleaved images, summed in order by a column sum (no atomics). */
+function directDw(dy: Tensor, x: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+  const rt = dy.runtime;
+  const S = Math.max(1, Math.min(g.N, Math.ceil(DW_TARGET_INVOCATIONS / w.size)));
+  const part = empty(S > 1 ? [S, ...w.shape] : w.shape, 'f32', 'conv2d.dw');
+  launch(rt, 'direct_dw', g, part.size, { n0: 0, nb: g.N }, [x.buffer('conv2d'), rt.placeholder('read'), part.buffer('conv2d'), dy.buffer('conv2d')], false, 'conv2d.dw', S);
+  if (S === 1) return part;
+  const dw = reduceKernel('sum', part, [0]);
+  part.dispose();
+  return dw;
 }
 
 export interface ConvGrads {
@@ -112,6 +166,10 @@ export function conv2dBackwardKernel(dy: Tensor, x: Tensor, w: Tensor, g: ConvGe
   const L = g.OH * g.OW;
   const Og = g.O / g.groups;
   const K = kg(g);
+  const db = want.db ? reduceKernel('sum', dy, [0, 2, 3]) : null;
+  if (algorithm(rt, 'backward') === 'direct') {
+    return { dx: want.dx ? directDx(dy, w, g) : null, dw: want.dw ? directDw(dy, x, w, g) : null, db };
+  }
   const dx = want.dx ? empty(x.shape, 'f32', 'conv2d.dx') : null;
   let dw: Tensor | null = null;
   if (want.dx || want.dw) {
@@ -143,6 +201,5 @@ export function conv2dBackwardKernel(dy: Tensor, x: Tensor, w: Tensor, g: ConvGe
       gt.dispose();
     }
   }
-  const db = want.db ? reduceKernel('sum', dy, [0, 2, 3]) : null;
   return { dx, dw, db };
 }
