@@ -12,6 +12,7 @@
 // - Tensors `fn` returns (e.g. the loss) are the same objects after every run(), with new values.
 import { runtime } from './context.ts';
 import { GPUExecutionError } from './errors.ts';
+import { option, parseOptions } from './options.ts';
 import { CaptureRecording } from './gpu/capture.ts';
 import { keep, tidy } from './memory.ts';
 import type { Tensor } from './tensor.ts';
@@ -29,6 +30,7 @@ export interface CapturedStep<T> {
 
 /** Record `fn` once into a replayable GPU command sequence (a captured training step). */
 export function capture<T>(fn: () => T, opts: { label?: string } = {}): CapturedStep<T> {
+  parseOptions('capture', opts, { label: option.string() });
   const label = opts.label ?? 'webgrad:capture';
   let rec: CaptureRecording | null = null;
   let result: T;

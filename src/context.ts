@@ -1,6 +1,7 @@
 // Process-wide state: the current runtime, the scope stack used by tidy(), and whether
 // operations are being recorded for autograd.
-import { DeviceLostError, WebGPUUnavailableError } from './errors.ts';
+import { DeviceLostError, NotInitializedError } from './errors.ts';
+import { option, parseOptions } from './options.ts';
 import { acquireDevice, type AdapterSummary, type InitOptions } from './gpu/device.ts';
 import { Runtime } from './gpu/runtime.ts';
 import { kernelFamily } from './gpu/kind.ts';
@@ -9,8 +10,27 @@ import { autotuner } from './gpu/autotune.ts';
 let current: Runtime | null = null;
 let pending: Promise<Runtime> | null = null;
 
+const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const numbers = (v: unknown) => isObject(v) && Object.values(v as object).every((x) => typeof x === 'number');
+
+/** init()'s options, declared once; `satisfies` keeps the list in step with InitOptions. */
+const INIT_OPTIONS = {
+  device: option.custom<GPUDevice>('a GPUDevice', (v) => isObject(v) && typeof (v as GPUDevice).createBuffer === 'function'),
+  powerPreference: option.oneOf(['low-power', 'high-performance']),
+  requiredLimits: option.custom<Record<string, number>>('an object of numeric limits', numbers),
+  driver: option.oneOf(['default', 'lavapipe', 'swiftshader']),
+  quiet: option.boolean(),
+  limits: option.custom<Record<string, number>>('an object of numeric limits', numbers),
+  debug: option.boolean(),
+  checkNumerics: option.boolean(),
+  memoryBudget: option.number({ min: 0, infinite: true }),
+  politeWait: option.boolean(),
+  kernels: option.oneOf(['auto', 'cpu', 'gpu']),
+} satisfies Record<keyof InitOptions, unknown>;
+
 /** Acquire a WebGPU device (navigator.gpu in browsers, Dawn in Node). Safe to call repeatedly. */
 export async function init(opts: InitOptions = {}): Promise<AdapterSummary> {
+  parseOptions('init', opts, INIT_OPTIONS); // a bad option fails before a device is acquired
   const reuse = !opts.device && !opts.requiredLimits && !opts.driver && !opts.limits && opts.debug === undefined &&
     opts.checkNumerics === undefined && opts.memoryBudget === undefined && opts.politeWait === undefined &&
     opts.kernels === undefined;
@@ -40,7 +60,7 @@ export async function init(opts: InitOptions = {}): Promise<AdapterSummary> {
 /** The current runtime (device, buffer pool, pipelines); throws NotInitializedError before `await init()`. */
 export function runtime(): Runtime {
   if (!current) {
-    throw new WebGPUUnavailableError('webgrad: no device yet. Call `await init()` before creating tensors.');
+    throw new NotInitializedError('webgrad: no device yet. Call `await init()` before creating tensors.');
   }
   if (current.lost) {
     throw new DeviceLostError(current.lost.reason, `${current.lost.message}; no new work can be recorded`);

@@ -1,6 +1,7 @@
 // Tensor lifetimes: tidy() scopes, keep(), memory() statistics and a FinalizationRegistry
 // safety net for tensors that were dropped without dispose().
 import { hasRuntime, runtime } from './context.ts';
+import { option, parseOptions } from './options.ts';
 import type { Tensor } from './tensor.ts';
 import type { GraphNode } from './autograd/graph.ts';
 
@@ -142,6 +143,7 @@ export interface LeakGroup {
 export function memory(opts: { verbose: true }): MemoryInfo & { groups: LeakGroup[] };
 export function memory(opts?: { verbose?: boolean }): MemoryInfo;
 export function memory(opts: { verbose?: boolean } = {}): MemoryInfo & { groups?: LeakGroup[] } {
+  parseOptions('memory', opts, { verbose: option.boolean() });
   const info = memoryInfo();
   if (!opts.verbose) return info;
   const groups = new Map<string, LeakGroup>();

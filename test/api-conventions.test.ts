@@ -2,7 +2,7 @@
 // silently ignored (each case here returned a plausible wrong answer before).
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentTypeError, DTypeError, DisposedTensorError, ShapeError, ValueError, add, argmax, maximum, mseLoss, mul, softmaxCrossEntropy, empty, full, initialSeed, manualSeed, mean, ones, rand, randint, randn, sum, tensor, zeros,
+  ArgumentTypeError, DTypeError, DisposedTensorError, ShapeError, ValueError, add, argmax, maximum, loadSafetensors, mseLoss, mul, nn, softmaxCrossEntropy, toSafetensors, empty, full, initialSeed, manualSeed, mean, ones, rand, randint, randn, sum, tensor, zeros,
 } from '../src/index.ts';
 
 const X = [[1, 2, 3], [4, 5, 6]];
@@ -165,5 +165,48 @@ describe("losses take reduction 'mean' | 'sum' | 'none' (PyTorch)", () => {
     const w = [1, 0, 2, -1];
     for (let i = 0; i < 12; i++) expect(gNone[i]).toBeCloseTo(gMean[i] * 4 * w[Math.floor(i / 3)], 5);
     expect(() => softmaxCrossEntropy(x, labels, 'max' as never)).toThrow(ArgumentTypeError);
+  });
+});
+
+describe('nn: Linear without a seed, state dicts in PyTorch shapes, safetensors from a Buffer', () => {
+  it('new nn.Linear(784, 50) needs no seed and is reproducible after manualSeed; options are checked', async () => {
+    manualSeed(7);
+    const a = await new nn.Linear(784, 50).weight.data();
+    manualSeed(7);
+    const b = await new nn.Linear(784, 50).weight.data();
+    expect(b).toEqual(a);
+    expect(() => new nn.Linear(3, 2, { activation: 'gelu' } as never)).toThrow(/'activation' must be one of 'none', 'relu', 'sigmoid'/);
+    expect(() => new nn.Linear(3, 2, { bias: false } as never)).toThrow(/Linear: unknown option 'bias'; valid options: seed, init, std, activation/);
+  });
+
+  it("loadStateDict takes tensors or nested arrays in torch's [out, in] and refuses ambiguous flat data", async () => {
+    const lin = new nn.Linear(3, 2, { seed: 1 });
+    const w = [[1, 2, 3], [4, 5, 6]]; // torch weight [out = 2, in = 3]
+    lin.loadStateDict({ weight: w, bias: [0.5, -0.5] });
+    expect(await lin.weight.toArray()).toEqual([[1, 4], [2, 5], [3, 6]]); // webgrad's [in, out]
+    lin.loadStateDict({ weight: tensor(w).mul(2), bias: tensor([1, 1]) });
+    expect(await lin.weight.toArray()).toEqual([[2, 8], [4, 10], [6, 12]]);
+    expect(await lin.forward(tensor([[1, 0, 0]])).toArray()).toEqual([[3, 9]]);
+    expect(() => lin.loadStateDict({ weight: [1, 2, 3, 4, 5, 6], bias: [0, 0] })).toThrow(/'weight' is flat data \(6 values\) for a parameter of rank 2: its layout is ambiguous; pass a Tensor or a nested array in PyTorch's shape \[2, 3\]/);
+    expect(() => lin.loadStateDict({ weight: [[1, 4], [2, 5], [3, 6]], bias: [0, 0] })).toThrow(/that is webgrad's \[in, out\]/);
+    expect(() => lin.loadStateDict({ weight: w, bias: [0, 0] }, { strict: false, assign: true } as never)).toThrow(/unknown option 'assign'/);
+    // another webgrad model's stateDict() (live tensors in webgrad's layout) still loads as is
+    const other = new nn.Linear(3, 2, { seed: 2 });
+    other.loadStateDict(lin.stateDict());
+    expect(await other.weight.toArray()).toEqual([[2, 8], [4, 10], [6, 12]]);
+  });
+
+  it('loadSafetensors(readFileSync(path)) respects the Buffer byteOffset', async () => {
+    const src = new nn.Sequential(new nn.Linear(4, 3, { seed: 3 }), new nn.ReLU(), new nn.Linear(3, 2, { seed: 4 }));
+    const file = await toSafetensors(src);
+    // A Node Buffer that is a view into a larger pool, as readFileSync returns for small files.
+    const pool = new ArrayBuffer(file.byteLength + 4096);
+    new Uint8Array(pool).fill(0x7f);
+    const buf = Buffer.from(pool, 1000, file.byteLength);
+    buf.set(file);
+    const dst = new nn.Sequential(new nn.Linear(4, 3, { seed: 5 }), new nn.ReLU(), new nn.Linear(3, 2, { seed: 6 }));
+    loadSafetensors(dst, buf);
+    for (const [name, t] of dst.namedParameters()) expect(await t.data(), name).toEqual(await src.stateDict()[name].data());
+    expect(() => loadSafetensors(dst, buf, { strcit: true } as never)).toThrow(/did you mean 'strict'/);
   });
 });

@@ -77,7 +77,7 @@ describe('DataLoader', () => {
     expect(Array.from(a.order(0))).toEqual(e0); // replayable
     expect(Array.from(new DataLoader(ds, { batchSize: 10, seed: 6 }).order(0))).not.toEqual(e0);
     expect(new DataLoader(ds, { batchSize: 10, seed: 5, dropLast: true }).length).toBe(2);
-    expect(() => new DataLoader(ds, { batchSize: 10 })).toThrow(/seed/);
+    expect(() => new DataLoader(ds, { batchSize: 10, sed: 1 } as never)).toThrow(/unknown option 'sed' \(did you mean 'seed'\?\)/);
   });
 
   it('makes f32 [B, 784-style] inputs in [0, 1] and i32 labels on the GPU', async () => {

@@ -394,6 +394,6 @@ describe('adapter selection', () => {
       ['--import', 'tsx', '--input-type=module', '-e', "const m = await import('./src/index.ts'); try { m.tensor([1]); } catch (e) { console.log(e.name + ': ' + e.message); }"],
       { cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 60_000 },
     );
-    expect(r.stdout).toMatch(/WebGPUUnavailableError: .*Call `await init\(\)`/);
+    expect(r.stdout).toMatch(/NotInitializedError: .*Call `await init\(\)`/);
   });
 });

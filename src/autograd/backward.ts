@@ -2,7 +2,8 @@
 // reverse, call each op's backward (GPU kernels), check every gradient's shape, and sum the
 // gradients of tensors used more than once.
 import { noGrad } from '../context.ts';
-import { AutogradError, DisposedTensorError, ShapeError, fmtShape } from '../errors.ts';
+import { ArgumentTypeError, AutogradError, DisposedTensorError, ShapeError, fmtShape } from '../errors.ts';
+import { describeValue, option, parseOptions } from '../options.ts';
 import { keep } from '../memory.ts';
 import { sameShape } from '../shape.ts';
 import { full, type Tensor } from '../tensor.ts';
@@ -17,6 +18,10 @@ export interface BackwardOptions {
 
 /** Backpropagate from `root` (a scalar, or with `gradOutput`), accumulating `.grad` on tensors that require grad. */
 export function backward(root: Tensor, gradOutput?: Tensor, opts: BackwardOptions = {}): void {
+  parseOptions('backward', opts, { retainGraph: option.boolean() } satisfies Record<keyof BackwardOptions, unknown>);
+  if (gradOutput != null && !(gradOutput as Tensor).__isTensor) {
+    throw new ArgumentTypeError('backward', `the output gradient must be a Tensor, got ${describeValue(gradOutput)} (options go third: backward(grad, { retainGraph }))`);
+  }
   if (root.disposed) throw new DisposedTensorError('backward', `the output ${root.describe()}`);
   if (gradOutput?.disposed) throw new DisposedTensorError('backward', `the output gradient ${gradOutput.describe()}`);
   if (!root.requiresGrad) {

@@ -16,6 +16,7 @@
 // PASS_TOLERANCE: relative 1e-3 or absolute 1e-6 in 'reference' mode, 2e-2 or 1e-4 in 'gpu' mode.
 import { noGrad } from '../context.ts';
 import { ValueError } from '../errors.ts';
+import { option, parseOptions } from '../options.ts';
 import { tidy } from '../memory.ts';
 import { Rng } from '../random.ts';
 import { tensor, type Tensor } from '../tensor.ts';
@@ -105,7 +106,19 @@ type Fn = (...inputs: Tensor[]) => Tensor;
  * is contracted with a seeded random cotangent. Inputs are copied: the caller's tensors and
  * their .grad are untouched.
  */
+const GRADCHECK_OPTIONS = {
+  mode: option.oneOf(['reference', 'gpu']),
+  eps: option.number({ greaterThan: 0 }),
+  maxCoords: option.integer({ min: 0 }),
+  directions: option.integer({ min: 0 }),
+  seed: option.integer(),
+  tolerance: option.number({ min: 0 }),
+  atol: option.number({ min: 0 }),
+  wrt: option.custom<number[]>('an array of input indices', (v) => Array.isArray(v) && v.every((i) => Number.isInteger(i) && i >= 0)),
+} satisfies Record<keyof GradcheckOptions, unknown>;
+
 export async function gradcheck(fn: Fn, inputs: readonly Tensor[], opts: GradcheckOptions = {}): Promise<GradcheckReport> {
+  parseOptions('gradcheck', opts, GRADCHECK_OPTIONS);
   const mode = opts.mode ?? 'reference';
   if (mode !== 'reference' && mode !== 'gpu') throw new ValueError('gradcheck', `mode must be 'reference' or 'gpu', got '${String(mode)}'`);
   const eps = opts.eps ?? (mode === 'reference' ? 1e-6 : 1e-2);

@@ -2,16 +2,24 @@
 // function of seed and epoch, so runs are reproducible and epochs can be replayed); a batch
 // is x: f32 [B, rows * cols] scaled to [0, 1] and y: i32 [B] class indices.
 import { ValueError } from '../errors.ts';
-import { Rng } from '../random.ts';
+import { option, parseOptions } from '../options.ts';
+import { Rng, drawSeed } from '../random.ts';
 import { tensor, type Tensor } from '../tensor.ts';
 import type { ImageDataset } from './dataset.ts';
+
+const DATALOADER_OPTIONS = {
+  batchSize: option.integer({ min: 1 }),
+  shuffle: option.boolean(),
+  seed: option.integer(),
+  dropLast: option.boolean(),
+} satisfies Record<keyof DataLoaderOptions, unknown>;
 
 /** Options of `new DataLoader(dataset, opts)`. */
 export interface DataLoaderOptions {
   batchSize: number;
   /** Shuffle each epoch (default true). */
   shuffle?: boolean;
-  /** Required when shuffling. */
+  /** Shuffling seed; default: one drawn from the global generator (manualSeed). */
   seed?: number;
   /** Drop a last, smaller batch (default false). */
   dropLast?: boolean;
@@ -44,11 +52,13 @@ export class DataLoader {
     readonly dataset: ImageDataset,
     opts: DataLoaderOptions,
   ) {
+    parseOptions('DataLoader', opts, DATALOADER_OPTIONS);
+    if (opts === undefined) throw new ValueError('DataLoader', 'options { batchSize } are required');
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new ValueError('DataLoader', `batchSize must be a positive integer, got ${opts.batchSize}`);
     this.batchSize = opts.batchSize;
     this.shuffle = opts.shuffle ?? true;
-    if (this.shuffle && typeof opts.seed !== 'number') throw new ValueError('DataLoader', 'shuffling needs an explicit { seed } so runs are reproducible');
-    this.seed = opts.seed ?? 0;
+    // No seed: one drawn from the global generator (manualSeed), so runs stay reproducible.
+    this.seed = opts.seed ?? (this.shuffle ? drawSeed() : 0);
     this.dropLast = opts.dropLast ?? false;
     this.perm = new Int32Array(dataset.count);
   }

@@ -1,7 +1,8 @@
 // Layers: Linear (fused act(xW + b) through the `linear` op), activations, and Sequential,
 // which fuses a Linear followed by ReLU/Sigmoid into ONE linear op call (one kernel).
 import { ValueError } from '../errors.ts';
-import { randn } from '../random.ts';
+import { option, parseOptions } from '../options.ts';
+import { drawSeed, randn } from '../random.ts';
 import { zeros, type Tensor } from '../tensor.ts';
 import { relu, sigmoid, tanh } from '../ops/elementwise.ts';
 import { linear, type Activation } from '../ops/linear.ts';
@@ -14,8 +15,8 @@ export type Init = 'default' | 'he' | 'xavier' | 'normal';
 
 /** Options of `new nn.Linear(in, out, opts)`. */
 export interface LinearOptions {
-  /** Required: the weights are drawn from this seed (same values on every machine). */
-  seed: number;
+  /** Seed of the initial weights (same values on every machine); default: drawn from the global generator (manualSeed). */
+  seed?: number;
   /**
    * Weight initialisation. 'default': PyTorch's nn.Linear default, weight and bias from
    * U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform_ with a = sqrt(5); src/nn/init.ts). The
@@ -28,6 +29,13 @@ export interface LinearOptions {
   /** Activation fused into the same kernel (default none). */
   activation?: Activation;
 }
+
+const LINEAR_OPTIONS = {
+  seed: option.integer(),
+  init: option.oneOf(['default', 'he', 'xavier', 'normal']),
+  std: option.number({ min: 0 }),
+  activation: option.oneOf(['none', 'relu', 'sigmoid'], { default: 'none' }),
+} satisfies Record<keyof LinearOptions, unknown>;
 
 /**
  * y = act(x W + b). W is stored [in, out] (seed 003's Affine layout, read directly by the
@@ -43,25 +51,23 @@ export class Linear extends Module {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    opts: LinearOptions,
+    opts?: LinearOptions,
   ) {
     super();
+    const o = parseOptions('Linear', opts, LINEAR_OPTIONS);
     if (!Number.isInteger(inFeatures) || inFeatures < 1 || !Number.isInteger(outFeatures) || outFeatures < 1) {
       throw new ValueError('Linear', `in and out features must be positive integers, got ${inFeatures}, ${outFeatures}`);
     }
-    if (!opts || typeof opts.seed !== 'number') throw new ValueError('Linear', 'an explicit { seed } is required so weights are reproducible');
-    this.activation = opts.activation ?? 'none';
-    if (!['none', 'relu', 'sigmoid'].includes(this.activation)) {
-      throw new ValueError('Linear', `activation must be 'none', 'relu' or 'sigmoid', got '${String(this.activation)}'`);
-    }
-    const init = opts.init ?? (opts.std !== undefined ? 'normal' : 'default');
+    const seed = o.seed ?? drawSeed();
+    this.activation = o.activation;
+    const init = o.init ?? (o.std !== undefined ? 'normal' : 'default');
     if (init === 'default') {
       this.weight = this.registerParameter('weight', zeros([inFeatures, outFeatures]), { torchTransposed: true });
       this.bias = this.registerParameter('bias', zeros([outFeatures]));
-      defaultInit_(this.weight, this.bias, opts.seed);
+      defaultInit_(this.weight, this.bias, seed);
     } else {
-      const std = initStd(init, inFeatures, opts.std);
-      this.weight = this.registerParameter('weight', randn([inFeatures, outFeatures], { seed: opts.seed, std }), { torchTransposed: true });
+      const std = initStd(init, inFeatures, o.std);
+      this.weight = this.registerParameter('weight', randn([inFeatures, outFeatures], { seed, std }), { torchTransposed: true });
       this.bias = this.registerParameter('bias', zeros([outFeatures]));
     }
   }

@@ -1,10 +1,12 @@
 // Module: a tree of named parameters and child modules (PyTorch's nn.Module, minus hooks).
 // Parameters are GPU tensors with requiresGrad, exempt from tidy() scopes (keep()), named
 // "child.param" like torch's state_dict keys so checkpoints line up with PyTorch models.
-import { runtime } from '../context.ts';
-import { ShapeError, ValueError, fmtShape } from '../errors.ts';
+import { noGrad, runtime } from '../context.ts';
+import { ArgumentTypeError, DTypeError, ShapeError, ValueError, fmtShape } from '../errors.ts';
 import { keep, tidy } from '../memory.ts';
-import { sameShape } from '../shape.ts';
+import { describeValue, isPlainObject, option, parseOptions } from '../options.ts';
+import { transpose } from '../ops/shape.ts';
+import { sameShape, type NestedArray } from '../shape.ts';
 import { Tensor, tensor } from '../tensor.ts';
 
 /** How a registered parameter is laid out relative to PyTorch's (for state dicts and safetensors). */
@@ -27,8 +29,8 @@ export function isTorchTransposed(t: Tensor): boolean {
   return transposed.has(t);
 }
 
-/** What loadStateDict accepts per key: a tensor, or host data with the parameter's element count. */
-export type StateValue = Tensor | Float32Array | Int32Array | readonly number[];
+/** What loadStateDict accepts per key: a tensor or nested array in PyTorch's shape, or flat data for a 1-D parameter. */
+export type StateValue = Tensor | Float32Array | Int32Array | readonly number[] | NestedArray;
 
 /** The base class of layers and models: parameters, buffers, children, train/eval, state dicts, dispose(). */
 export abstract class Module {
@@ -128,45 +130,47 @@ export abstract class Module {
   }
 
   /**
-   * Copy values into the parameters in place (the Tensor objects stay the same, so optimizers
-   * keep working). Every key and shape is checked before anything is copied; with `strict`
-   * (default) missing and unexpected keys are errors too.
+   * Copy values into the parameters and buffers in place (the Tensor objects stay the same, so
+   * optimizers keep working), as torch's load_state_dict. Values are in PyTorch's shapes: a
+   * Linear weight is [out, in] (transposed into webgrad's [in, out] here). Each is a Tensor
+   * (a webgrad Linear weight from another model's stateDict() is taken as is), a nested array,
+   * or, for 1-D parameters only, flat data; flat data for a parameter of rank >= 2 is refused
+   * because its layout is ambiguous. Every key and shape is checked before anything is copied;
+   * with `strict` (default) missing and unexpected keys are errors too.
    */
   loadStateDict(state: Readonly<Record<string, StateValue>>, opts: { strict?: boolean } = {}): void {
-    const strict = opts.strict ?? true;
+    const { strict } = parseOptions('loadStateDict', opts, { strict: option.boolean({ default: true }) });
+    if (!isPlainObject(state)) throw new ArgumentTypeError('loadStateDict', `expected an object of name -> value, got ${describeValue(state)}`);
+    const specs = this.checkedSpecs('loadStateDict', Object.keys(state), strict);
+    tidy(() => {
+      const plan = specs.map(([name, spec]): [Tensor, Tensor] => [spec.tensor, torchValue(name, spec, state[name])]);
+      copyPlan('loadStateDict', plan);
+    });
+  }
+
+  /**
+   * Internal (loadSafetensors): host data already in webgrad's layout and shape-checked by the
+   * caller; the key checks are loadStateDict's.
+   */
+  loadHostState(op: string, state: Readonly<Record<string, Float32Array | Int32Array>>, strict: boolean): void {
+    const specs = this.checkedSpecs(op, Object.keys(state), strict);
+    tidy(() => copyPlan(op, specs.map(([name, s]): [Tensor, Tensor] => [s.tensor, tensor(state[name], { shape: s.tensor.shape, dtype: s.tensor.dtype })])));
+  }
+
+  /** The specs named in `keys`, after the strict missing / unexpected key check. */
+  private checkedSpecs(op: string, keys: string[], strict: boolean): [string, ParamSpec][] {
     const specs = new Map(this.stateSpecs());
-    const unexpected = Object.keys(state).filter((k) => !specs.has(k));
-    const missing = [...specs.keys()].filter((k) => !(k in state));
+    const unexpected = keys.filter((k) => !specs.has(k));
+    const missing = [...specs.keys()].filter((k) => !keys.includes(k));
     if (strict && (unexpected.length || missing.length)) {
       throw new ValueError(
-        'loadStateDict',
+        op,
         [missing.length ? `missing keys: ${missing.join(', ')}` : '', unexpected.length ? `unexpected keys: ${unexpected.join(', ')}` : '']
           .filter(Boolean)
           .join('; '),
       );
     }
-    const plan: [Tensor, StateValue][] = [];
-    for (const [name, spec] of specs) {
-      const v = state[name];
-      if (v === undefined) continue;
-      const p = spec.tensor;
-      if (v instanceof Tensor) {
-        if (!sameShape(v.shape, p.shape)) {
-          throw new ShapeError('loadStateDict', [v.shape, p.shape], `'${name}' has shape ${fmtShape(v.shape)} but the parameter is ${fmtShape(p.shape)}`);
-        }
-        if (v.dtype !== p.dtype) throw new ValueError('loadStateDict', `'${name}' must be ${p.dtype}, got ${v.dtype}`);
-      } else if (v.length !== p.size) {
-        throw new ShapeError('loadStateDict', [[v.length], p.shape], `'${name}' has ${v.length} values but the parameter ${fmtShape(p.shape)} has ${p.size}`);
-      }
-      plan.push([p, v]);
-    }
-    const rt = runtime();
-    tidy(() => {
-      for (const [p, v] of plan) {
-        const src = v instanceof Tensor ? v : tensor(p.dtype === 'i32' ? Int32Array.from(v) : Float32Array.from(v), { shape: p.shape, dtype: p.dtype });
-        rt.copy(src.buffer('loadStateDict'), 0, p.buffer('loadStateDict'), 0, p.size * 4);
-      }
-    });
+    return [...specs].filter(([k]) => keys.includes(k));
   }
 
   /** Release every parameter (and its gradient) and buffer. */
@@ -193,6 +197,53 @@ export abstract class Module {
   protected extraRepr(): string {
     return '()';
   }
+}
+
+/**
+ * A state-dict value as a tensor in the parameter's (webgrad) layout, checked against
+ * PyTorch's shape. Created tensors are disposed by the caller's tidy().
+ */
+function torchValue(name: string, spec: ParamSpec, v: StateValue | undefined): Tensor {
+  const op = 'loadStateDict';
+  const p = spec.tensor;
+  const transposed = spec.torchTransposed && p.rank === 2;
+  const torchShape = transposed ? [p.shape[1], p.shape[0]] : [...p.shape];
+  // A webgrad parameter (e.g. another model's stateDict()) is already in this layout.
+  if (v instanceof Tensor && transposed && isTorchTransposed(v)) {
+    if (!sameShape(v.shape, p.shape)) throw new ShapeError(op, [v.shape, p.shape], `'${name}' has shape ${fmtShape(v.shape)} but the parameter is ${fmtShape(p.shape)}`);
+    return v;
+  }
+  let t: Tensor;
+  if (v instanceof Tensor) {
+    t = v;
+  } else if (Array.isArray(v) && v.some(Array.isArray)) {
+    t = tensor(v as NestedArray, { dtype: p.dtype });
+  } else if (ArrayBuffer.isView(v) || Array.isArray(v)) {
+    const n = (v as ArrayLike<number>).length;
+    if (p.rank >= 2) {
+      throw new ShapeError(
+        op,
+        [[n], torchShape],
+        `'${name}' is flat data (${n} values) for a parameter of rank ${p.rank}: its layout is ambiguous; pass a Tensor or a nested array in PyTorch's shape ${fmtShape(torchShape)}`,
+      );
+    }
+    if (n !== p.size) throw new ShapeError(op, [[n], p.shape], `'${name}' has ${n} values but the parameter ${fmtShape(p.shape)} has ${p.size}`);
+    t = tensor(p.dtype === 'i32' ? Int32Array.from(v as ArrayLike<number>) : Float32Array.from(v as ArrayLike<number>), { shape: p.shape, dtype: p.dtype });
+  } else {
+    throw new ArgumentTypeError(op, `'${name}' must be a Tensor, a nested array or (1-D only) flat data, got ${describeValue(v)}`);
+  }
+  if (!sameShape(t.shape, torchShape)) {
+    const hint = transposed && sameShape(t.shape, p.shape) ? " (that is webgrad's [in, out]; a state dict holds PyTorch's [out, in])" : '';
+    throw new ShapeError(op, [t.shape, torchShape], `'${name}' has shape ${fmtShape(t.shape)} but PyTorch's shape of the parameter is ${fmtShape(torchShape)}${hint}`);
+  }
+  if (t.dtype !== p.dtype) throw new DTypeError(op, `'${name}' must be ${p.dtype}, got ${t.dtype}`);
+  return transposed ? noGrad(() => transpose(t)) : t;
+}
+
+/** Copy each source tensor's data into its parameter (same dtype and size, checked before). */
+function copyPlan(op: string, plan: [Tensor, Tensor][]): void {
+  const rt = runtime();
+  for (const [p, src] of plan) rt.copy(src.buffer(op), 0, p.buffer(op), 0, p.size * 4);
 }
 
 function checkName(name: string, ...taken: Map<string, unknown>[]): void {

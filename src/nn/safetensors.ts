@@ -8,7 +8,8 @@
 // toSafetensors writes torch layout by default (those weights transposed on the host) and
 // records it in __metadata__.layout; loadSafetensors transposes back unless the file says
 // layout "webgrad". A file written by PyTorch has no layout key and is read as torch layout.
-import { ShapeError, ValueError, fmtShape } from '../errors.ts';
+import { ArgumentTypeError, ShapeError, ValueError, fmtShape } from '../errors.ts';
+import { describeValue, option, parseOptions } from '../options.ts';
 import { sizeOf } from '../shape.ts';
 import type { Module } from './module.ts';
 
@@ -78,6 +79,11 @@ function storedBytes(data: Float32Array | Int32Array): Uint8Array {
 /** Parse a safetensors file holding F32 tensors; errors say what is wrong and where. */
 export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
   const op = 'loadSafetensors';
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentTypeError(op, `expected the file's bytes as a Uint8Array (or a Node Buffer), got ${describeValue(bytes)}`);
+  // A plain Uint8Array view of the same bytes: a Node Buffer (readFileSync) is a view into a
+  // larger pool, and Buffer#slice returns another view, so `.slice(a, b).buffer` below would be
+  // the whole pool. On a Uint8Array, slice copies exactly [a, b).
+  bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 8) throw new ValueError(op, `file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   if (n < 2 || 8 + n > bytes.length) throw new ValueError(op, `header length ${n} does not fit in a ${bytes.length}-byte file (not a safetensors file?)`);
@@ -147,8 +153,14 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
 }
 
+const SAVE_OPTIONS = {
+  layout: option.oneOf(['torch', 'webgrad']),
+  metadata: option.custom<Record<string, string>>('an object of strings', (v) => typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string')),
+} satisfies Record<keyof SaveOptions, unknown>;
+
 /** Read the model's parameters back and serialise them (torch state_dict names and layout). */
 export async function toSafetensors(model: Module, opts: SaveOptions = {}): Promise<Uint8Array> {
+  parseOptions('toSafetensors', opts, SAVE_OPTIONS);
   const layout = opts.layout ?? 'torch';
   if (layout !== 'torch' && layout !== 'webgrad') throw new ValueError('toSafetensors', `layout must be 'torch' or 'webgrad', got '${String(layout)}'`);
   const specs = model.stateSpecs();
@@ -168,6 +180,7 @@ export async function toSafetensors(model: Module, opts: SaveOptions = {}): Prom
  * matching by default). Files without a webgrad layout tag are read as PyTorch layout.
  */
 export function loadSafetensors(model: Module, bytes: Uint8Array, opts: { strict?: boolean } = {}): void {
+  const { strict } = parseOptions('loadSafetensors', opts, { strict: option.boolean({ default: true }) });
   const file = decodeSafetensors(bytes);
   const layout: Layout = file.metadata.layout === 'webgrad' ? 'webgrad' : 'torch';
   const specs = new Map(model.stateSpecs());
@@ -185,5 +198,5 @@ export function loadSafetensors(model: Module, bytes: Uint8Array, opts: { strict
     }
     state[name] = data;
   }
-  model.loadStateDict(state, opts);
+  model.loadHostState('loadSafetensors', state, strict);
 }

@@ -6,6 +6,8 @@
 // copied into a per-epoch buffer, so the epoch's running train accuracy costs one small kernel
 // per step and no extra pass over the data.
 import { flush, noGrad, runtime } from '../context.ts';
+import { ValueError } from '../errors.ts';
+import { option, parseOptions, type OptionsOf } from '../options.ts';
 import { keep, tidy } from '../memory.ts';
 import { zeros, type Tensor } from '../tensor.ts';
 import { argmax } from '../ops/reduce.ts';
@@ -57,7 +59,16 @@ export interface EpochResult {
 }
 
 /** Train for one epoch of `loader`'s mini-batches. */
+const EPOCH_OPTIONS = {
+  epoch: option.integer({ min: 0 }),
+  lossFn: option.function<LossFn>(),
+  logEvery: option.integer({ min: 1 }),
+  onProgress: option.function<(p: Progress) => void | Promise<void>>(),
+  signal: option.custom<AbortSignal>('an AbortSignal', (v) => typeof v === 'object' && v !== null && 'aborted' in v),
+} satisfies Record<keyof TrainEpochOptions, unknown>;
+
 export async function trainEpoch(model: Module, opt: Optimizer, loader: DataLoader, opts: TrainEpochOptions = {}): Promise<EpochResult> {
+  parseOptions('trainEpoch', opts, EPOCH_OPTIONS);
   const epoch = opts.epoch ?? 0;
   const lossFn = opts.lossFn ?? softmaxCrossEntropy;
   const steps = loader.length;
@@ -134,7 +145,13 @@ export interface EvalResult {
  * Loss and accuracy over a whole dataset, in batches under noGrad (eval mode). Predictions
  * (argmax) and per-batch losses stay on the GPU until one read at the end.
  */
-export async function evaluate(model: Module, data: ImageDataset, opts: { batchSize?: number; lossFn?: LossFn } = {}): Promise<EvalResult> {
+const EVALUATE_OPTIONS = { batchSize: option.integer({ min: 1 }), lossFn: EPOCH_OPTIONS.lossFn };
+
+/** Options of `evaluate(model, data, opts)`: `{ batchSize (default 1000), lossFn }`. */
+export type EvaluateOptions = OptionsOf<typeof EVALUATE_OPTIONS>;
+
+export async function evaluate(model: Module, data: ImageDataset, opts: EvaluateOptions = {}): Promise<EvalResult> {
+  parseOptions('evaluate', opts, EVALUATE_OPTIONS);
   const loader = new DataLoader(data, { batchSize: opts.batchSize ?? 1000, shuffle: false });
   const lossFn = opts.lossFn ?? softmaxCrossEntropy;
   const wasTraining = model.training;
@@ -188,8 +205,8 @@ export interface FitOptions {
   test?: ImageDataset;
   epochs: number;
   batchSize: number;
-  /** Shuffling seed. */
-  seed: number;
+  /** Shuffling seed; default: one drawn from the global generator (manualSeed). */
+  seed?: number;
   lossFn?: LossFn;
   logEvery?: number;
   onProgress?: (p: Progress) => void | Promise<void>;
@@ -212,7 +229,23 @@ export interface FitResult {
 }
 
 /** Seed 003's training loop: epochs of shuffled mini-batches, train and test accuracy per epoch. */
+const FIT_OPTIONS = {
+  lossFn: EPOCH_OPTIONS.lossFn,
+  logEvery: EPOCH_OPTIONS.logEvery,
+  onProgress: EPOCH_OPTIONS.onProgress,
+  signal: EPOCH_OPTIONS.signal,
+  train: option.custom<ImageDataset>('an ImageDataset', (v) => typeof v === 'object' && v !== null),
+  test: option.custom<ImageDataset>('an ImageDataset', (v) => typeof v === 'object' && v !== null),
+  epochs: option.integer({ min: 0 }),
+  batchSize: option.integer({ min: 1 }),
+  seed: option.integer(),
+  onEpoch: option.function<(log: EpochLog, result: EpochResult) => void | Promise<void>>(),
+  trainAccuracy: option.oneOf(['running', 'full']),
+} satisfies Record<keyof FitOptions, unknown>;
+
 export async function fit(model: Module, opt: Optimizer, o: FitOptions): Promise<FitResult> {
+  parseOptions('fit', o, FIT_OPTIONS);
+  if (o === undefined) throw new ValueError('fit', 'options { train, epochs, batchSize } are required');
   const loader = new DataLoader(o.train, { batchSize: o.batchSize, seed: o.seed });
   const logs: EpochLog[] = [];
   const stepLosses: number[] = [];
