@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { refArray } from '../src/check/array.ts';
 import { dropoutKeeps, threefry2x32 } from '../src/check/reference/dropout.ts';
-import { capture, dropout, ones, tensor, ValueError, type Tensor } from '../src/index.ts';
+import { capture, dropout, manualSeed, ones, tensor, ValueError, type Tensor } from '../src/index.ts';
 import { keyOf } from '../src/ops/dropout.ts';
 import { checkOp, input, randomRef, testSeed } from './ops-harness.ts';
 
@@ -77,6 +77,13 @@ describe('dropout forward and backward', () => {
     expect(await maskOf(y1)).not.toEqual(await maskOf(y2));
     y2.backward(ones([4000]));
     expect(Array.from(await x.grad!.data())).toEqual(Array.from(await y2.data()));
+  });
+
+  it('manualSeed makes unseeded masks reproducible', async () => {
+    manualSeed(1234);
+    const a = [await maskOf(dropout(ones([3000]), 0.5)), await maskOf(dropout(ones([3000]), 0.5))];
+    manualSeed(1234);
+    expect([await maskOf(dropout(ones([3000]), 0.5)), await maskOf(dropout(ones([3000]), 0.5))]).toEqual(a);
   });
 
   it('training false is the identity (the input itself); p = 0 copies; p = 1 zeroes values and gradients', async () => {
