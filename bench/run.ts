@@ -8,7 +8,7 @@
 //   --browsers chromium,firefox         which browsers (default: each installed one; a named one,
 //                                       or any with CI=true, must be installed)
 //   --quick                             small sizes, few repetitions (checks the machinery)
-//   --suites matmul,training            a subset of: warmup matmul bandwidth softmax-ce dispatch training
+//   --suites matmul,training            a subset of: warmup matmul bandwidth softmax-ce dispatch training conv
 //   --engines webgrad,tfjs              a subset of: webgrad webgrad-captured tfjs jax-js jax-js-jit
 //   --out <dir>                         where run files go (default bench/out/)
 //   --webgrad-init '<json>'             options for webgrad's init(), e.g. '{"politeWait":false}'
