@@ -45,8 +45,13 @@ function list<T extends string>(value: string | undefined, all: readonly T[], wh
   return items;
 }
 
-/** Set by the bench bundle's banner (scripts/bench-bundle.mjs): the bundle has no node_modules. */
-const bundled = (globalThis as { __webgradBenchVersions?: Record<string, string> }).__webgradBenchVersions;
+/**
+ * Set by the bench bundle's banner (scripts/bench-bundle.mjs): the bundle has no node_modules,
+ * and its folder stands in for the repository (bench/out/ is written below it).
+ */
+const bundle = (globalThis as { __webgradBench?: { versions: Record<string, string>; root: string } }).__webgradBench;
+const bundled = bundle?.versions;
+const ROOT = bundle?.root ?? REPO_ROOT;
 
 function packageVersion(name: string): string {
   if (bundled) return bundled[name] ?? 'not installed';
@@ -167,7 +172,7 @@ async function main(): Promise<number> {
   const note = arg('--note');
   if (note && !run.notes.includes(note)) run.notes.push(note);
 
-  const outDir = arg('--out') ?? join(REPO_ROOT, 'bench', 'out');
+  const outDir = arg('--out') ?? join(ROOT, 'bench', 'out');
   mkdirSync(outDir, { recursive: true });
   const stamp = run.date.replace(/[:.]/g, '-').slice(0, 19);
   const files: Record<string, string> = {
@@ -179,7 +184,7 @@ async function main(): Promise<number> {
   for (const [name, text] of Object.entries(files)) writeFileSync(join(outDir, name), text);
   log(`\nwrote ${Object.keys(files).map((f) => relative(process.cwd(), join(outDir, f))).join(', ')}`);
   if (flag('--results')) {
-    const benchDir = join(REPO_ROOT, 'bench');
+    const benchDir = join(ROOT, 'bench');
     mkdirSync(join(benchDir, 'charts'), { recursive: true });
     writeFileSync(join(benchDir, 'results.json'), JSON.stringify(run, null, 2));
     writeFileSync(join(benchDir, 'charts', 'matmul.svg'), matmulChartSvg(run));
