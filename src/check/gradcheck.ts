@@ -101,11 +101,6 @@ export function verdictOf(relError: number): Verdict {
 
 type Fn = (...inputs: Tensor[]) => Tensor;
 
-/**
- * Check the gradients of `fn` at `inputs`. `fn` maps tensors to a tensor; a non-scalar output
- * is contracted with a seeded random cotangent. Inputs are copied: the caller's tensors and
- * their .grad are untouched.
- */
 const GRADCHECK_OPTIONS = {
   mode: option.oneOf(['reference', 'gpu']),
   eps: option.number({ greaterThan: 0 }),
@@ -117,6 +112,11 @@ const GRADCHECK_OPTIONS = {
   wrt: option.custom<number[]>('an array of input indices', (v) => Array.isArray(v) && v.every((i) => Number.isInteger(i) && i >= 0)),
 } satisfies Record<keyof GradcheckOptions, unknown>;
 
+/**
+ * Check the gradients of `fn` at `inputs`. `fn` maps tensors to a tensor; a non-scalar output
+ * is contracted with a seeded random cotangent. Inputs are copied: the caller's tensors and
+ * their .grad are untouched.
+ */
 export async function gradcheck(fn: Fn, inputs: readonly Tensor[], opts: GradcheckOptions = {}): Promise<GradcheckReport> {
   parseOptions('gradcheck', opts, GRADCHECK_OPTIONS);
   const mode = opts.mode ?? 'reference';

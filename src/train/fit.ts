@@ -58,7 +58,6 @@ export interface EpochResult {
   stopped: boolean;
 }
 
-/** Train for one epoch of `loader`'s mini-batches. */
 const EPOCH_OPTIONS = {
   epoch: option.integer({ min: 0 }),
   lossFn: option.function<LossFn>(),
@@ -67,6 +66,7 @@ const EPOCH_OPTIONS = {
   signal: option.custom<AbortSignal>('an AbortSignal', (v) => typeof v === 'object' && v !== null && 'aborted' in v),
 } satisfies Record<keyof TrainEpochOptions, unknown>;
 
+/** Train for one epoch of `loader`'s mini-batches. */
 export async function trainEpoch(model: Module, opt: Optimizer, loader: DataLoader, opts: TrainEpochOptions = {}): Promise<EpochResult> {
   parseOptions('trainEpoch', opts, EPOCH_OPTIONS);
   const epoch = opts.epoch ?? 0;
@@ -141,15 +141,15 @@ export interface EvalResult {
   count: number;
 }
 
-/**
- * Loss and accuracy over a whole dataset, in batches under noGrad (eval mode). Predictions
- * (argmax) and per-batch losses stay on the GPU until one read at the end.
- */
 const EVALUATE_OPTIONS = { batchSize: option.integer({ min: 1 }), lossFn: EPOCH_OPTIONS.lossFn };
 
 /** Options of `evaluate(model, data, opts)`: `{ batchSize (default 1000), lossFn }`. */
 export type EvaluateOptions = OptionsOf<typeof EVALUATE_OPTIONS>;
 
+/**
+ * Loss and accuracy over a whole dataset, in batches under noGrad (eval mode). Predictions
+ * (argmax) and per-batch losses stay on the GPU until one read at the end.
+ */
 export async function evaluate(model: Module, data: ImageDataset, opts: EvaluateOptions = {}): Promise<EvalResult> {
   parseOptions('evaluate', opts, EVALUATE_OPTIONS);
   const loader = new DataLoader(data, { batchSize: opts.batchSize ?? 1000, shuffle: false });
@@ -228,7 +228,6 @@ export interface FitResult {
   stepLosses: number[];
 }
 
-/** Seed 003's training loop: epochs of shuffled mini-batches, train and test accuracy per epoch. */
 const FIT_OPTIONS = {
   lossFn: EPOCH_OPTIONS.lossFn,
   logEvery: EPOCH_OPTIONS.logEvery,
@@ -243,6 +242,7 @@ const FIT_OPTIONS = {
   trainAccuracy: option.oneOf(['running', 'full']),
 } satisfies Record<keyof FitOptions, unknown>;
 
+/** Seed 003's training loop: epochs of shuffled mini-batches, train and test accuracy per epoch. */
 export async function fit(model: Module, opt: Optimizer, o: FitOptions): Promise<FitResult> {
   parseOptions('fit', o, FIT_OPTIONS);
   if (o === undefined) throw new ValueError('fit', 'options { train, epochs, batchSize } are required');
