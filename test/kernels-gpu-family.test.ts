@@ -16,6 +16,8 @@ import './ops-shape.test.ts';
 import './numerics.test.ts';
 import './ops-layernorm.test.ts';
 import './ops-norm.test.ts';
+import './ops-conv.test.ts';
+import './ops-pool.test.ts';
 
 // Read by init() in test/setup.ts's beforeAll, which runs after this module is evaluated.
 process.env.WEBGRAD_KERNELS = 'gpu';
