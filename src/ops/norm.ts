@@ -2,6 +2,7 @@
 // forward kernel (batch statistics, normalise, scale and shift, running-statistics update in
 // place) and one fused backward kernel (dx, dweight, dbias), see shaders/norm.wgsl.
 import { ShapeError, ValueError, fmtShape } from '../errors.ts';
+import { option, parseOptions } from '../options.ts';
 import { keep } from '../memory.ts';
 import type { Runtime } from '../gpu/runtime.ts';
 import { batchNormBackwardKernel, batchNormForwardKernel } from '../kernels/norm.ts';
@@ -68,7 +69,11 @@ export interface BatchNormOptions {
   eps?: number;
 }
 
-const KNOWN = new Set(['training', 'momentum', 'eps']);
+const BATCH_NORM_OPTIONS = {
+  training: option.boolean({ default: false }),
+  momentum: option.number({ min: 0, max: 1, default: 0.1 }),
+  eps: option.number({ greaterThan: 0, default: 1e-5 }),
+} satisfies Record<keyof BatchNormOptions, unknown>;
 
 function checkVector(name: string, x: Tensor, t: Tensor | null | undefined, c: number): void {
   if (t === null || t === undefined) return;
@@ -94,15 +99,7 @@ export function batchNorm(
   opts: BatchNormOptions = {},
 ): Tensor {
   if (!(x instanceof Tensor)) throw new ValueError('batchNorm', `input must be a Tensor, got ${typeof x}`);
-  if (typeof opts !== 'object' || opts === null) throw new ValueError('batchNorm', `options must be an object, got ${String(opts)}`);
-  const unknown = Object.keys(opts).filter((k) => !KNOWN.has(k));
-  if (unknown.length) throw new ValueError('batchNorm', `unknown option(s) ${unknown.join(', ')} (valid: ${[...KNOWN].join(', ')})`);
-  const training = opts.training ?? false;
-  const momentum = opts.momentum ?? 0.1;
-  const eps = opts.eps ?? 1e-5;
-  if (typeof training !== 'boolean') throw new ValueError('batchNorm', `training must be a boolean, got ${String(training)}`);
-  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new ValueError('batchNorm', `momentum must be a number in [0, 1], got ${String(momentum)}`);
-  if (typeof eps !== 'number' || !(eps > 0 && Number.isFinite(eps))) throw new ValueError('batchNorm', `eps must be a finite number > 0, got ${String(eps)}`);
+  const { training, momentum, eps } = parseOptions('batchNorm', opts, BATCH_NORM_OPTIONS);
   if (x.rank !== 2 && x.rank !== 4) {
     throw new ShapeError('batchNorm', [x.shape], `expected a 2-D [N, C] or 4-D [N, C, H, W] input, got ${x.rank}-D ${fmtShape(x.shape)}`);
   }
