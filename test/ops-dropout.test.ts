@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { refArray } from '../src/check/array.ts';
 import { dropoutKeeps, threefry2x32 } from '../src/check/reference/dropout.ts';
-import { capture, dropout, manualSeed, ones, tensor, ValueError, type Tensor } from '../src/index.ts';
+import { capture, dropout, manualSeed, nn, ones, tensor, ValueError, type Tensor } from '../src/index.ts';
 import { keyOf } from '../src/ops/dropout.ts';
 import { checkOp, input, randomRef, testSeed } from './ops-harness.ts';
 
@@ -21,7 +21,7 @@ describe('Threefry-2x32-20', () => {
 describe('dropout forward and backward', () => {
   for (const [shape, p, seed] of [[[7], 0.5, 1], [[13, 17], 0.3, 42], [[2, 3, 5, 7], 0.9, 2 ** 40 + 5], [[1000], 0.1, 0]] as const) {
     it(`matches the host mask [${shape.join(',')}] p ${p} seed ${seed}`, async () => {
-      const attrs = { p, key: keyOf(seed), redraw: false };
+      const attrs = { p, key: keyOf(seed), draw: null };
       await checkOp('dropout', attrs, [input(randomRef([...shape], testSeed(0)))], ([x]) => dropout(x, p, { seed }));
     });
   }
@@ -66,7 +66,7 @@ describe('dropout forward and backward', () => {
     const xv = await x.data();
     for (let i = 0; i < 4096; i++) {
       expect(gv[i]).toBeCloseTo(yv[i] / xv[i], 5);
-      expect(gv[i] !== 0).toBe(dropoutKeeps({ p: 0.4, key: keyOf(99), redraw: false }, i));
+      expect(gv[i] !== 0).toBe(dropoutKeeps({ p: 0.4, key: keyOf(99), draw: null }, i));
     }
   });
 
@@ -116,6 +116,17 @@ describe('dropout forward and backward', () => {
     expect(masks[1]).not.toEqual(masks[0]);
     expect(masks[2]).not.toEqual(masks[1]);
     step.dispose?.();
+  });
+
+  it("a seeded nn.Dropout layer inside a capture takes the next seed of its own stream at each replay", async () => {
+    const eager = new nn.Dropout(0.5, { seed: 21 });
+    const x = ones([1024]);
+    const expected = [await maskOf(eager.forward(x)), await maskOf(eager.forward(x)), await maskOf(eager.forward(x))];
+    const layer = new nn.Dropout(0.5, { seed: 21 });
+    const step = capture(() => layer.forward(x));
+    const got = [];
+    for (let r = 0; r < 3; r++) got.push(await maskOf(step.run()));
+    expect(got).toEqual(expected);
   });
 
   it('bad inputs are typed errors', () => {

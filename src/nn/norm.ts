@@ -4,7 +4,7 @@
 import { ShapeError, ValueError, fmtShape } from '../errors.ts';
 import { countBatchesKernel } from '../kernels/norm.ts';
 import { batchNorm } from '../ops/norm.ts';
-import { dropout } from '../ops/dropout.ts';
+import { dropout, dropoutFrom } from '../ops/dropout.ts';
 import { reshape } from '../ops/shape.ts';
 import { option, parseArg, parseOptions, type OptionsOf } from '../options.ts';
 import { Rng } from '../random.ts';
@@ -125,8 +125,8 @@ export class Dropout extends Module {
   }
   forward(x: Tensor): Tensor {
     if (!this.training) return x;
-    const seed = this.rng ? this.rng.nextU32() + (this.rng.nextU32() & 0x1fffff) * 2 ** 32 : undefined;
-    return dropout(x, this.p, { seed });
+    const rng = this.rng;
+    return rng ? dropoutFrom(x, this.p, () => rng.nextU32() + (rng.nextU32() & 0x1fffff) * 2 ** 32) : dropout(x, this.p);
   }
   protected override extraRepr(): string {
     return `(p=${this.p})`;

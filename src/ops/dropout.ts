@@ -17,8 +17,11 @@ export interface DropoutAttrs {
    * draws a new key at every replay (forward first, its backward reads the same object).
    */
   key: DropoutKey;
-  /** Draw from the global generator at each captured replay (no explicit seed given). */
-  redraw: boolean;
+  /**
+   * Where a captured replay gets its next seed: the global generator for unseeded calls, a
+   * seeded Dropout layer's own stream, or null (an explicit seed: the same mask every replay).
+   */
+  draw: (() => number) | null;
 }
 
 export const dropoutOp = defineOp<DropoutAttrs, undefined>({
@@ -26,7 +29,7 @@ export const dropoutOp = defineOp<DropoutAttrs, undefined>({
   arity: 1,
   forward: ([x], a) => {
     const out = dropoutKernel(x, a.p, a.key, 'dropout.forward', () => {
-      if (a.redraw) a.key = keyOf(drawSeed());
+      if (a.draw) a.key = keyOf(a.draw());
       return a.key;
     });
     return { out, saved: undefined };
@@ -54,11 +57,21 @@ export type DropoutOptions = OptionsOf<typeof DROPOUT_OPTIONS>;
  * mode (`training: false`) the input itself is returned.
  */
 export function dropout(x: Tensor, p = 0.5, opts?: DropoutOptions): Tensor {
-  if (!(x instanceof Tensor)) throw new ValueError('dropout', `input must be a Tensor, got ${typeof x}`);
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
-    throw new ValueError('dropout', `dropout probability has to be between 0 and 1, but got ${String(p)}`);
-  }
+  checkDropout('dropout', x, p);
   const { training, seed } = parseOptions('dropout', opts, DROPOUT_OPTIONS);
   if (!training) return x;
-  return apply(dropoutOp, [x], { p, key: keyOf(seed ?? drawSeed()), redraw: seed === undefined });
+  return apply(dropoutOp, [x], { p, key: keyOf(seed ?? drawSeed()), draw: seed === undefined ? drawSeed : null });
+}
+
+/** Dropout with seeds from `next()` (nn.Dropout's own stream), also at every captured replay. */
+export function dropoutFrom(x: Tensor, p: number, next: () => number): Tensor {
+  checkDropout('Dropout', x, p);
+  return apply(dropoutOp, [x], { p, key: keyOf(next()), draw: next });
+}
+
+function checkDropout(op: string, x: Tensor, p: number): void {
+  if (!(x instanceof Tensor)) throw new ValueError(op, `input must be a Tensor, got ${typeof x}`);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+    throw new ValueError(op, `dropout probability has to be between 0 and 1, but got ${String(p)}`);
+  }
 }
