@@ -1,24 +1,6 @@
 // npm run bench: webgrad vs TensorFlow.js vs jax-js on the same WebGPU adapter, with the same
 // shapes and the same timing method, in Node (Dawn), headless Chromium and headless Firefox.
-//
-//   npm run bench                       Node, then Chromium, then Firefox (one run, one JSON file)
-//   npm run bench -- --node             Node only (Dawn: lavapipe on this machine)
-//   npm run bench -- --browser          the browsers only (system /usr/bin/chromium or $CHROME_PATH,
-//                                       /usr/bin/firefox-esr or $FIREFOX_PATH)
-//   --browsers chromium,firefox         which browsers (default: each installed one; a named one,
-//                                       or any with CI=true, must be installed)
-//   --quick                             small sizes, few repetitions (checks the machinery)
-//   --suites matmul,training            a subset of: warmup matmul bandwidth softmax-ce dispatch training conv
-//   --engines webgrad,tfjs              a subset of: webgrad webgrad-captured tfjs jax-js jax-js-jit
-//   --out <dir>                         where run files go (default bench/out/)
-//   --webgrad-init '<json>'             options for webgrad's init(), e.g. '{"politeWait":false}'
-//   --from <run.json>                   do not measure: re-render the reports of a saved run
-//   --note '<text>'                     add a note to the run's report (also with --from)
-//   --results                           also rewrite the committed bench/RESULTS.md, bench/results.json
-//                                       and bench/charts/*.svg from this run
-//
-// Exit status: 1 when a kernel's result is wrong (a check failed) or an engine/case errored;
-// never because of a time.
+// The flags are in USAGE below (`npm run bench -- --help` prints it); an unknown flag is an error.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
@@ -30,6 +12,48 @@ import type { EngineName } from './engines/types.ts';
 import type { RunSettings, SuiteRun } from './suites/types.ts';
 import { trainingChartSvg, matmulChartSvg } from './report/svg.ts';
 import { resultsMarkdown, runFailures, type BenchRun } from './report/markdown.ts';
+
+const USAGE = `usage: npm run bench [-- flags]
+
+  npm run bench                       Node, then Chromium, then Firefox (one run, one JSON file)
+  npm run bench -- --node             Node only (Dawn: lavapipe on this machine)
+  npm run bench -- --browser          the browsers only (system /usr/bin/chromium or $CHROME_PATH,
+                                      /usr/bin/firefox-esr or $FIREFOX_PATH)
+  --browsers chromium,firefox         which browsers (default: each installed one; a named one,
+                                      or any with CI=true, must be installed)
+  --quick                             small sizes, few repetitions (checks the machinery)
+  --suites matmul,training            a subset of: ${ALL_SUITES.join(' ')}
+  --engines webgrad,tfjs              a subset of: ${ALL_ENGINES.join(' ')}
+  --out <dir>                         where run files go (default bench/out/)
+  --webgrad-init '<json>'             options for webgrad's init(), e.g. '{"politeWait":false}'
+  --from <run.json>                   do not measure: re-render the reports of a saved run
+  --note '<text>'                     add a note to the run's report (also with --from)
+  --results                           also rewrite the committed bench/RESULTS.md, bench/results.json
+                                      and bench/charts/*.svg from this run
+  --help, -h                          print this and exit
+
+Exit status: 1 when a kernel's result is wrong (a check failed) or an engine/case errored;
+never because of a time. 2 for a bad command line.`;
+
+/** The flags, and whether each takes a value. */
+const FLAGS: Record<string, boolean> = {
+  '--node': false, '--browser': false, '--quick': false, '--results': false, '--help': false, '-h': false,
+  '--browsers': true, '--suites': true, '--engines': true, '--out': true, '--webgrad-init': true, '--from': true, '--note': true,
+};
+
+/** Check the command line before anything runs: `--help` prints USAGE, an unknown flag is an error. */
+function checkArgs(argv: readonly string[]): { help: boolean; error?: string } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!(a in FLAGS)) return { help: false, error: `unknown argument '${a}'` };
+    if (a === '--help' || a === '-h') return { help: true };
+    if (FLAGS[a]) {
+      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) return { help: false, error: `${a} needs a value` };
+      i++;
+    }
+  }
+  return { help: false };
+}
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -154,6 +178,15 @@ async function measureAll(settings: RunSettings, versions: Record<string, string
 }
 
 async function main(): Promise<number> {
+  const cli = checkArgs(process.argv.slice(2));
+  if (cli.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (cli.error) {
+    console.error(`bench: ${cli.error}\n\n${USAGE}`);
+    return 2;
+  }
   const settings: RunSettings = {
     profile: flag('--quick') ? 'quick' : 'full',
     slow: false,
