@@ -1,19 +1,55 @@
-// Launchers for shaders/softmax.wgsl.
+// Launchers for shaders/softmax.wgsl. Each entry runs as one of two variant records
+// (src/kernels/variants.ts): one workgroup per row with a tree (GPUs), or one invocation per
+// row (SERIAL: CPU adapters, no barriers); the table picks by kernel family.
 import { empty, type Tensor } from '../tensor.ts';
 import type { BindingKind } from '../gpu/pipelines.ts';
-import type { Runtime } from '../gpu/runtime.ts';
 import { ParamWriter, grid1d } from './launch.ts';
+import { planJob, singleStep, VariantTable, type VariantRecord } from './variants.ts';
 
 const WG = 64;
 const BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'rw', 'rw'];
 
-/** One invocation per row on CPU adapters (no barriers), one workgroup per row on GPUs. */
-function serial(rt: Runtime): boolean {
-  return rt.kind.cpu;
+interface RowDims {
+  entry: 'softmax' | 'softmax_backward' | 'ce_forward' | 'ce_backward';
+  log: boolean;
+  labelsInt: boolean;
+  rows: number;
+  params: Uint8Array<ArrayBuffer>;
 }
 
+function rowRecord(serial: boolean, purpose: string): VariantRecord<RowDims> {
+  return {
+    name: serial ? 'serial' : 'workgroup',
+    purpose,
+    families: [serial ? 'cpu' : 'gpu'],
+    needs: { invocations: WG },
+    plan: (rt, d) =>
+      singleStep(
+        { shader: 'softmax', entry: d.entry, defines: { LOG: d.log, LABELS_INT: d.labelsInt, SERIAL: serial }, constants: { WG }, bindings: BINDINGS },
+        d.params,
+        grid1d(rt, d.rows, serial ? WG : 1),
+        4,
+      ),
+  };
+}
+
+/** Softmax, log-softmax and cross-entropy rows (not timed: chosen by kernel family). */
+const ROWS = new VariantTable<RowDims>(
+  [
+    rowRecord(false, 'GPUs: one workgroup per row, max and sum as workgroup trees'),
+    rowRecord(true, 'CPU drivers: one invocation per row, in order, no barriers'),
+  ],
+  {
+    kind: 'softmax',
+    shapeClass: (d) => `softmax:${d.entry}`,
+    defaultFor: (rt) => (rt.kind.cpu ? 'serial' : 'workgroup'),
+    worthTuning: () => false,
+    tuneJob: (rt, d, c) => planJob(rt, d, c, [], 'autotune'),
+  },
+);
+
 /** `inner`: the element stride of the softmax axis (1 for the last axis; see the shader). */
-function params(rows: number, cols: number, inner = 1): Uint8Array {
+function params(rows: number, cols: number, inner = 1): Uint8Array<ArrayBuffer> {
   return new ParamWriter().u32(rows).u32(cols).f32(rows ? 1 / rows : 0).u32(0).u32(inner).u32(0).u32(0).u32(0).done();
 }
 
@@ -29,13 +65,9 @@ export function softmaxKernel(x: Tensor, log: boolean, dim = x.rank - 1): Tensor
   const rt = x.runtime;
   const [rows, cols, inner] = lines(x, dim);
   const out = empty(x.shape, 'f32', log ? 'logSoftmax' : 'softmax');
-  rt.dispatch(
-    { shader: 'softmax', entry: 'softmax', defines: { LOG: log, LABELS_INT: false, SERIAL: serial(rt) }, constants: { WG }, bindings: BINDINGS },
-    params(rows, cols, inner),
-    [x.buffer('softmax'), rt.placeholder('read'), out.buffer('softmax'), rt.placeholder('rw')],
-    grid1d(rt, rows, serial(rt) ? WG : 1),
-    `${log ? 'logSoftmax' : 'softmax'}.forward`,
-  );
+  const d: RowDims = { entry: 'softmax', log, labelsInt: false, rows, params: params(rows, cols, inner) };
+  const buffers = [x.buffer('softmax'), rt.placeholder('read'), out.buffer('softmax'), rt.placeholder('rw')];
+  ROWS.launch(rt, d, undefined, buffers, 'softmax', `${log ? 'logSoftmax' : 'softmax'}.forward`);
   return out;
 }
 
@@ -44,13 +76,9 @@ export function softmaxGradKernel(y: Tensor, g: Tensor, log: boolean, dim = y.ra
   const rt = y.runtime;
   const [rows, cols, inner] = lines(y, dim);
   const out = empty(y.shape, 'f32', 'softmax.grad');
-  rt.dispatch(
-    { shader: 'softmax', entry: 'softmax_backward', defines: { LOG: log, LABELS_INT: false, SERIAL: serial(rt) }, constants: { WG }, bindings: BINDINGS },
-    params(rows, cols, inner),
-    [y.buffer('softmax'), g.buffer('softmax'), out.buffer('softmax'), rt.placeholder('rw')],
-    grid1d(rt, rows, serial(rt) ? WG : 1),
-    `${log ? 'logSoftmax' : 'softmax'}.backward`,
-  );
+  const d: RowDims = { entry: 'softmax_backward', log, labelsInt: false, rows, params: params(rows, cols, inner) };
+  const buffers = [y.buffer('softmax'), g.buffer('softmax'), out.buffer('softmax'), rt.placeholder('rw')];
+  ROWS.launch(rt, d, undefined, buffers, 'softmax', `${log ? 'logSoftmax' : 'softmax'}.backward`);
   return out;
 }
 
@@ -60,13 +88,9 @@ export function crossEntropyKernel(logits: Tensor, labels: Tensor): { rowLoss: T
   const [rows, cols] = logits.shape;
   const probs = empty(logits.shape, 'f32', 'softmaxCrossEntropy.probs');
   const rowLoss = empty([rows], 'f32', 'softmaxCrossEntropy.rowLoss');
-  rt.dispatch(
-    { shader: 'softmax', entry: 'ce_forward', defines: { LOG: false, LABELS_INT: labels.dtype === 'i32', SERIAL: serial(rt) }, constants: { WG }, bindings: BINDINGS },
-    params(rows, cols),
-    [logits.buffer('softmaxCrossEntropy'), labels.buffer('softmaxCrossEntropy'), probs.buffer('softmaxCrossEntropy'), rowLoss.buffer('softmaxCrossEntropy')],
-    grid1d(rt, rows, serial(rt) ? WG : 1),
-    'softmaxCrossEntropy.forward',
-  );
+  const d: RowDims = { entry: 'ce_forward', log: false, labelsInt: labels.dtype === 'i32', rows, params: params(rows, cols) };
+  const buffers = [logits.buffer('softmaxCrossEntropy'), labels.buffer('softmaxCrossEntropy'), probs.buffer('softmaxCrossEntropy'), rowLoss.buffer('softmaxCrossEntropy')];
+  ROWS.launch(rt, d, undefined, buffers, 'softmaxCrossEntropy');
   return { rowLoss, probs };
 }
 
@@ -75,12 +99,8 @@ export function crossEntropyGradKernel(probs: Tensor, labels: Tensor, g: Tensor)
   const rt = probs.runtime;
   const [rows, cols] = probs.shape;
   const out = empty(probs.shape, 'f32', 'softmaxCrossEntropy.grad');
-  rt.dispatch(
-    { shader: 'softmax', entry: 'ce_backward', defines: { LOG: false, LABELS_INT: labels.dtype === 'i32', SERIAL: serial(rt) }, constants: { WG }, bindings: BINDINGS },
-    params(rows, cols),
-    [probs.buffer('softmaxCrossEntropy'), labels.buffer('softmaxCrossEntropy'), out.buffer('softmaxCrossEntropy'), g.buffer('softmaxCrossEntropy')],
-    grid1d(rt, rows, serial(rt) ? WG : 1),
-    'softmaxCrossEntropy.backward',
-  );
+  const d: RowDims = { entry: 'ce_backward', log: false, labelsInt: labels.dtype === 'i32', rows, params: params(rows, cols) };
+  const buffers = [probs.buffer('softmaxCrossEntropy'), labels.buffer('softmaxCrossEntropy'), out.buffer('softmaxCrossEntropy'), g.buffer('softmaxCrossEntropy')];
+  ROWS.launch(rt, d, undefined, buffers, 'softmaxCrossEntropy', 'softmaxCrossEntropy.backward');
   return out;
 }

@@ -141,9 +141,9 @@ export class VariantTable<D> {
   }
 
   /** select() and record the record's plan on `operands` (in binding order after the uniform). */
-  launch(rt: Runtime, d: D, forced: string | undefined, operands: readonly GPUBuffer[], label: string): VariantRecord<D> {
+  launch(rt: Runtime, d: D, forced: string | undefined, operands: readonly GPUBuffer[], label: string, dispatchLabel = `${label}.forward`): VariantRecord<D> {
     const r = this.select(rt, d, forced, label);
-    runPlan(rt, r.plan(rt, d, label), operands, label);
+    runPlan(rt, r.plan(rt, d, label), operands, label, dispatchLabel);
     return r;
   }
 }
@@ -166,12 +166,12 @@ function describeNeeds(n: VariantNeeds): string {
  * Record a plan into the runtime's pass: operands are the launcher's buffers, scratch buffers
  * live for the launch (their pool buffers are reusable after the next submit).
  */
-export function runPlan(rt: Runtime, plan: Plan, operands: readonly GPUBuffer[], label: string): void {
+export function runPlan(rt: Runtime, plan: Plan, operands: readonly GPUBuffer[], label: string, dispatchLabel = `${label}.forward`): void {
   // Scratch as tensors: disposing one returns its buffer to the pool, or to a capture that pins it.
   const scratch = plan.scratch.map((elems) => empty([Math.max(4, elems)], 'f32', `${label}.scratch`));
   try {
     const pick = (ref: BufferRef) => ('operand' in ref ? operands[ref.operand] : scratch[ref.scratch].buffer(label));
-    for (const s of plan.steps) rt.dispatch(s.key, s.params, s.buffers.map(pick), s.grid, `${label}.forward`);
+    for (const s of plan.steps) rt.dispatch(s.key, s.params, s.buffers.map(pick), s.grid, dispatchLabel);
   } finally {
     for (const t of scratch) t.dispose();
   }
