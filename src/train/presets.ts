@@ -1,5 +1,6 @@
 // Seed 003's TwoLayerNet and its training recipe, shared by `npm start` (scripts/train.ts),
 // the --browser run and the demo page so all three train the same network the same way.
+import { ValueError } from '../errors.ts';
 import { Linear, ReLU, Sequential } from '../nn/layers.ts';
 import { Adam } from '../optim/adam.ts';
 import type { Optimizer } from '../optim/optimizer.ts';
@@ -34,5 +35,6 @@ export function twoLayerNet(cfg: Pick<TrainConfig, 'hidden' | 'seed'>, inputs = 
 
 /** The optimizer `npm start` uses for a TrainConfig (SGD or Adam with its learning rate). */
 export function makeOptimizer(model: Sequential, cfg: Pick<TrainConfig, 'optimizer' | 'lr'>): Optimizer {
+  if (cfg.optimizer !== 'adam' && cfg.optimizer !== 'sgd') throw new ValueError('makeOptimizer', `optimizer must be 'sgd' or 'adam', got '${String(cfg.optimizer)}'`);
   return cfg.optimizer === 'adam' ? new Adam(model, { lr: cfg.lr }) : new SGD(model, { lr: cfg.lr });
 }
