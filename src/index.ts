@@ -23,6 +23,7 @@ export { softmaxCrossEntropy, mseLoss, type MseOptions, type LossOptions, type R
 export { batchNorm, type BatchNormOptions } from './ops/norm.ts';
 export { dropout, type DropoutOptions } from './ops/dropout.ts';
 export { layerNorm, rmsNorm, type LayerNormOptions, type RmsNormOptions } from './ops/layernorm.ts';
+export { scaledDotProductAttention, type AttentionOptions } from './ops/attention.ts';
 export { gelu, silu, type GeluOptions, type GeluApproximate } from './ops/activations.ts';
 export { embedding, indexSelect, gather, arange, type EmbeddingOptions, type ArangeOptions } from './ops/indexing.ts';
 export { narrow, slice, split, chunk, cat, concat, stack } from './ops/slice.ts';

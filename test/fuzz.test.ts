@@ -13,6 +13,7 @@ const OPS = [
   'conv2d', 'maxPool2d', 'avgPool2d', 'pad',
   'pow', 'unsqueeze', 'squeeze', 'flatten', 'view',
   'layerNorm', 'rmsNorm', 'gelu', 'silu', 'narrow', 'cat', 'where', 'tril', 'indexSelect',
+  'scaledDotProductAttention',
 ] as const;
 type Op = (typeof OPS)[number];
 interface Step { op: Op; a: number; b: number; axis: number; keep: boolean; k: number }
@@ -112,6 +113,15 @@ function interpret(p: Program, inputs: Tensor[]): Tensor {
         break;
       case 'rmsNorm':
         if (x.rank >= 1) out = x.rmsNorm([x.shape[x.rank - 1]], null, { eps: 0.5 });
+        break;
+      // x as q [1, 1, rows, last]; y as k and v when its last dim matches (else self-attention).
+      case 'scaledDotProductAttention':
+        if (x.rank >= 1) {
+          const last = x.shape[x.rank - 1];
+          const q = x.reshape(1, 1, -1, last);
+          const kv = y.rank >= 1 && y.shape[y.rank - 1] === last ? y.reshape(1, 1, -1, last) : q;
+          out = q.scaledDotProductAttention(kv, kv, { causal: s.keep });
+        }
         break;
       case 'gelu': out = x.gelu({ approximate: s.keep ? 'tanh' : 'none' }); break;
       case 'silu': out = x.silu(); break;

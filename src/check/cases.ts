@@ -15,6 +15,7 @@ import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../ops/pool.ts';
 import { batchNorm } from '../ops/norm.ts';
 import { dropout } from '../ops/dropout.ts';
 import { layerNorm, rmsNorm } from '../ops/layernorm.ts';
+import { scaledDotProductAttention } from '../ops/attention.ts';
 import { gelu, silu } from '../ops/activations.ts';
 import { embedding, gather, indexSelect } from '../ops/indexing.ts';
 import { cat, chunk, narrow, slice, split, stack } from '../ops/slice.ts';
@@ -193,6 +194,21 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
   rmsNorm: [
     ...each([[[4, 9], [9]], [[2, 3, 4], [4]]], (x, w) => rmsNorm(x, [x.shape[x.rank - 1]], w), normal, 'weight '),
     ...each([[[2, 3, 4]]], (x) => rmsNorm(x, [3, 4], null, { eps: 1e-5 }), normal, 'no weight over [3,4] '),
+  ],
+  // The mask is data (not in wrt): a boolean i32 mask broadcast over heads, every row keeps a key.
+  scaledDotProductAttention: [
+    ...each([[[1, 2, 3, 4], [1, 2, 5, 4], [1, 2, 5, 3]]], (q, k, v) => scaledDotProductAttention(q, k, v), normal, 'T 3 S 5 '),
+    ...each([[[2, 1, 5, 3], [2, 1, 5, 3], [2, 1, 5, 2]]], (q, k, v) => scaledDotProductAttention(q, k, v, { causal: true, scale: 0.7 }), normal, 'causal scale 0.7 '),
+    (() => {
+      const r = seeded();
+      const mask = [[1, 0, 1, 1], [0, 1, 0, 0], [1, 1, 1, 0]];
+      return {
+        name: 'mask [1,1,3,4] q [1,2,3,2] kv [1,2,4,2]',
+        inputs: () => [r.n(0, [1, 2, 3, 2]), r.n(1, [1, 2, 4, 2]), r.n(2, [1, 2, 4, 2]), tensor([[mask]], { dtype: 'i32' })],
+        fn: (q: Tensor, k: Tensor, v: Tensor, m: Tensor) => scaledDotProductAttention(q, k, v, { mask: m }),
+        options: { wrt: [0, 1, 2] },
+      };
+    })(),
   ],
   gelu: [
     ...each(UNARY_SHAPES, (a) => gelu(a), normal, 'erf '),

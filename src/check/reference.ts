@@ -8,6 +8,7 @@ import { CONV_REF } from './reference/conv.ts';
 import { ELEMENTWISE_REF } from './reference/elementwise.ts';
 import { INDEXING_REF } from './reference/indexing.ts';
 import { LAYERNORM_REF } from './reference/layernorm.ts';
+import { ATTENTION_REF } from './reference/attention.ts';
 import { SLICE_REF } from './reference/slice.ts';
 import { WHERE_REF } from './reference/where.ts';
 import { MATMUL_REF } from './reference/matmul.ts';
@@ -36,6 +37,7 @@ export const REFERENCE: ReferenceTable = {
   ...NORM_REF,
   ...DROPOUT_REF,
   ...LAYERNORM_REF,
+  ...ATTENTION_REF,
   ...ACTIVATIONS_REF,
   ...INDEXING_REF,
   ...SLICE_REF,

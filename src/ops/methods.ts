@@ -7,6 +7,7 @@ import { gelu, silu, type GeluOptions } from './activations.ts';
 import * as ew from './elementwise.ts';
 import { gather, indexSelect } from './indexing.ts';
 import { layerNorm, rmsNorm, type LayerNormOptions, type RmsNormOptions } from './layernorm.ts';
+import { scaledDotProductAttention, type AttentionOptions } from './attention.ts';
 import { chunk, narrow, slice, split } from './slice.ts';
 import { maskedFill, tril, triu } from './where.ts';
 import { linear, type Activation } from './linear.ts';
@@ -62,6 +63,8 @@ declare module '../tensor.ts' {
     softmaxCrossEntropy(labels: Tensor, reduction?: Reduction | LossOptions): Tensor;
     layerNorm(normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, opts?: LayerNormOptions): Tensor;
     rmsNorm(normalizedShape: number | readonly number[], weight?: Tensor | null, opts?: RmsNormOptions): Tensor;
+    /** Fused attention with this tensor as q [B, H, T, D]. */
+    scaledDotProductAttention(k: Tensor, v: Tensor, opts?: AttentionOptions): Tensor;
     gelu(opts?: GeluOptions): Tensor;
     silu(): Tensor;
     indexSelect(dim: number, index: Tensor): Tensor;
@@ -131,6 +134,7 @@ P.softmaxCrossEntropy = function (labels, reduction) { return softmaxCrossEntrop
 P.mseLoss = function (target, reduction) { return mseLoss(this, target, reduction); };
 P.layerNorm = function (ns, w, b, opts) { return layerNorm(this, ns, w, b, opts); };
 P.rmsNorm = function (ns, w, opts) { return rmsNorm(this, ns, w, opts); };
+P.scaledDotProductAttention = function (k, v, opts) { return scaledDotProductAttention(this, k, v, opts); };
 P.gelu = function (opts) { return gelu(this, opts); };
 P.silu = function (...rest: unknown[]) { return silu(this, ...rest); };
 P.indexSelect = function (dim, index) { return indexSelect(this, dim, index); };

@@ -8,6 +8,7 @@ import {
 import { geluOp, siluOp } from './activations.ts';
 import { embeddingOp, gatherOp, indexSelectOp } from './indexing.ts';
 import { layerNormOp, rmsNormOp } from './layernorm.ts';
+import { scaledDotProductAttentionOp } from './attention.ts';
 import { concatOp, narrowOp } from './slice.ts';
 import { maskedFillOp, trilOp, triuOp, whereOp } from './where.ts';
 import { conv2dNoBiasOp, conv2dOp } from './conv.ts';
@@ -63,6 +64,7 @@ export const OPS = {
   softmaxCrossEntropy: softmaxCrossEntropyOp,
   layerNorm: layerNormOp,
   rmsNorm: rmsNormOp,
+  scaledDotProductAttention: scaledDotProductAttentionOp,
   gelu: geluOp,
   silu: siluOp,
   embedding: embeddingOp,
