@@ -96,7 +96,7 @@ describe('ValueError', () => {
     expectError(() => permute(f32([2, 3, 4]), [0, 0, 1]), ValueError, 'permute:', 'perm [0, 0, 1]', 'shape [2, 3, 4]');
     expectError(() => mean(f32([3, 0]), { axis: 1 }), ValueError, 'mean:', 'axis 1 of size 0', '[3, 0]');
     expectError(() => f32([2]).add(Number.NaN), ValueError, 'add:', 'scalar operand must be a number');
-    expectError(() => mseLoss(f32([2]), f32([2]), { reduction: 'max' as 'sum' }), ValueError, 'mseLoss:', "'mean' or 'sum'", "'max'");
+    expectError(() => mseLoss(f32([2]), f32([2]), { reduction: 'max' as 'sum' }), ValueError, 'mseLoss:', "one of 'mean', 'sum', 'none'", "'max'");
   });
 });
 
@@ -127,7 +127,7 @@ describe('DisposedTensorError', () => {
   it('ops on a disposed input name the op, the input and its shape', () => {
     expectError(() => add(f32([2, 3]), disposed()), DisposedTensorError, 'add:', 'already disposed', 'input 1', 'weights', '[2, 3]');
     expectError(() => disposed().matmul(f32([3, 2])), DisposedTensorError, 'matmul:', 'input 0', '[2, 3]');
-    expectError(() => disposed().mul(2), DisposedTensorError, 'affine:', '[2, 3]');
+    expectError(() => disposed().mul(2), DisposedTensorError, 'mul:', '[2, 3]'); // the op called, not the internal affine
     expectError(() => disposed().sum({ axis: 0 }), DisposedTensorError, 'sum:');
     expectError(() => disposed().reshape(3, 2), DisposedTensorError, 'reshape:');
     expectError(() => disposed().T, DisposedTensorError, 'permute:');
