@@ -13,8 +13,8 @@
 //   dkv:      per key row (a gather over query rows: no atomics, one writer per element, so two
 //             runs give bit-identical gradients): dV_j = SUM_i P_ij dO_i,
 //             dK_j = scale * SUM_i dS_ij q_i.
-// A row with no allowed key (a fully masked row) gives NaN output, as the composite's softmax of
-// an all -inf row; it contributes nothing to the gradients. D, Dv <= DMAX (private arrays).
+// A row with no allowed key gives P.nan: NaN for a fully masked row (as the composite's softmax
+// of an all -inf row), 0 when S = 0 (the empty sum); it contributes nothing to the gradients. D, Dv <= DMAX (private arrays).
 // HAS_MASK: a boolean mask (nonzero = attend, the `where` convention), f32 or i32 (MASK_INT),
 // addressed through element strides of [B, H, T, S] (0 on broadcast dims).
 // Family: one invocation per row and plain loops, no barriers (the CPU-driver form; it also runs

@@ -119,6 +119,20 @@ describe('scaledDotProductAttention', () => {
   });
 });
 
+describe('scaledDotProductAttention empty sizes', () => {
+  it('S = 0 gives zeros (the empty sum), T = 0 an empty output', async () => {
+    const q = ones([1, 2, 3, 4], { requiresGrad: true });
+    const out = scaledDotProductAttention(q, ones([1, 2, 0, 4]), ones([1, 2, 0, 5]));
+    expect(out.shape).toEqual([1, 2, 3, 5]);
+    expect(Array.from(await out.data())).toEqual(new Array(30).fill(0));
+    out.sum().backward();
+    expect(Array.from(await q.grad!.data())).toEqual(new Array(24).fill(0));
+    const empty = scaledDotProductAttention(ones([2, 1, 0, 3]), ones([2, 1, 4, 3]), ones([2, 1, 4, 3]), { causal: true });
+    expect(empty.shape).toEqual([2, 1, 0, 3]);
+    for (const t of [q, q.grad, out, empty]) t?.dispose();
+  });
+});
+
 describe('scaledDotProductAttention errors', () => {
   it('bad shapes, dtypes and options are typed errors naming the op and shapes, before any GPU work', () => {
     const q = tensor(new Float32Array(2 * 3 * 4), { shape: [1, 2, 3, 4], requiresGrad: true });

@@ -30,7 +30,9 @@ function params(dm: AttentionDims, mask: Tensor | null): Uint8Array {
     .u32(dm.b * dm.h).u32(dm.t).u32(dm.s).u32(dm.d)
     .u32(dm.dv).u32(dm.h).u32(dm.causal ? 1 : 0).f32(dm.scale)
     .u32x4(ms, 1)
-    .f32(NaN).u32(0).u32(0).u32(0)
+    // A row with keys that are all masked is NaN (softmax of -inf); with no keys at all (S = 0)
+    // it is the empty sum 0, as PyTorch's softmax(empty) @ v.
+    .f32(dm.s === 0 ? 0 : NaN).u32(0).u32(0).u32(0)
     .done();
 }
 
