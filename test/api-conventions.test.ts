@@ -128,6 +128,7 @@ describe('elementwise scalar forms and op names', () => {
     }
     expect(() => add(2, 3 as never)).toThrow(/add: at least one operand must be a Tensor/);
     expect(() => mul(tensor([1]), '2' as never)).toThrow(/mul: operand 1 must be a Tensor or a number, got string '2'/);
+    expect(() => tensor([[1]]).linear(tensor([[1]]), tensor([0]), 'gelu' as never)).toThrow(/linear: argument 'activation' must be one of 'none', 'relu', 'sigmoid'/);
   });
 });
 

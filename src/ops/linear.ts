@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.ts';
 import { unaryGradKernel } from '../kernels/elementwise.ts';
 import { matmulKernel } from '../kernels/matmul.ts';
 import { biasSumKernel } from '../kernels/reduce.ts';
+import { option, parseArg } from '../options.ts';
 import { apply, defineOp } from './op.ts';
 
 /** The activation fused into `linear()`. */
@@ -58,6 +59,8 @@ function checkLinear(x: Tensor, w: Tensor, b: Tensor): void {
   }
 }
 
-/** act(x W + b) in one kernel. x: [M, K], W: [K, N] (in, out), b: [N]. */
+const ACTIVATION = option.oneOf(['none', 'relu', 'sigmoid'], { default: 'none' });
+
+/** act(x W + b) in one kernel. x: [M, K], W: [K, N] (in, out), b: [N]; activation 'none' | 'relu' | 'sigmoid'. */
 export const linear = (x: Tensor, w: Tensor, b: Tensor, activation: Activation = 'none'): Tensor =>
-  apply(linearOp, [x, w, b], { activation });
+  apply(linearOp, [x, w, b], { activation: parseArg('linear', 'activation', activation, ACTIVATION) });
