@@ -119,6 +119,7 @@ const TAKES_OPTIONS: Record<string, (bad: Bad) => unknown> = {
   gelu: (o) => api.gelu(x23(), o),
   embedding: (o) => api.embedding(api.tensor([0], { dtype: 'i32' }), api.ones([2, 2]), o),
   arange: (o) => api.arange(3, o as never),
+  scaledDotProductAttention: (o) => api.scaledDotProductAttention(api.ones([1, 2, 4]), api.ones([1, 2, 4]), api.ones([1, 2, 4]), o),
   // methods and nn layers
   'Tensor#sum': (o) => x23().sum(o),
   'Tensor#mean': (o) => x23().mean(o),
