@@ -104,7 +104,9 @@ fn load_b4(base: u32, k: u32, n: u32) -> vec4<f32> {
 fn activate(v: f32) -> f32 {
   var x = v;
 #if ACT_RELU
-  x = max(x, 0.0);
+  // NaN stays NaN, as torch.relu (tested on the bits: the max() builtin need not propagate it).
+  let nan = (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+  x = select(max(x, 0.0), x, nan);
 #endif
 #if ACT_SIGMOID
   // Same form as the elementwise sigmoid (exp of a non-positive number only).

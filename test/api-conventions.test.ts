@@ -110,6 +110,14 @@ describe('the global generator (manualSeed)', () => {
 });
 
 describe('elementwise scalar forms and op names', () => {
+  it('NaN and infinite scalar operands give what PyTorch gives (x.add(NaN) is NaN, x / 0 is +-Inf or NaN)', async () => {
+    const x = tensor([-1, 0, 2]);
+    expect(Array.from(await x.add(Number.NaN).data())).toEqual([NaN, NaN, NaN]);
+    expect(Array.from(await x.mul(Number.POSITIVE_INFINITY).data())).toEqual([-Infinity, NaN, Infinity]);
+    expect(Array.from(await x.div(0).data())).toEqual([-Infinity, NaN, Infinity]);
+    expect(Array.from(await x.maximum(Number.NaN).data())).toEqual([NaN, NaN, NaN]);
+  });
+
   it('maximum takes a number on either side, like add/sub/mul/div', async () => {
     const x = tensor([-1, 0.5, 2]);
     expect(Array.from(await x.maximum(0).data())).toEqual([0, 0.5, 2]);

@@ -8,7 +8,7 @@ import { refArray, type RefArray } from '../src/check/array.ts';
 import { argmaxRef, mseLossRef, REFERENCE } from '../src/check/reference.ts';
 import { adamStepRef, sgdStepRef, type StepOptions } from '../src/check/reference/optim.ts';
 import {
-  abs, add, argmax, div, exp, log, logSoftmax, matmul, max, maximum, mean, mseLoss, mul, neg, pow, relu, sigmoid, softmax,
+  abs, add, argmax, div, exp, linear, log, logSoftmax, matmul, max, maximum, mean, mseLoss, mul, neg, pow, relu, sigmoid, softmax,
   softmaxCrossEntropy, sqrt, square, sum, tanh, tensor, type Tensor,
 } from '../src/index.ts';
 import { Adam, AdamW, SGD, type Optimizer } from '../src/optim/index.ts';
@@ -130,6 +130,10 @@ const IMPLS: Record<string, Impl> = {
   'matmul(a, b)': {
     gpu: ({ a, b }) => matmul(f32(a), f32(b)),
     ref: ({ a, b }) => REFERENCE.matmul.forward([ref(a), ref(b)], { transA: false, transB: false }).data,
+  },
+  "linear(x, w, b, 'relu')": {
+    gpu: ({ x, w, b }) => linear(f32(x), f32(w), f32(b), 'relu'),
+    ref: ({ x, w, b }) => REFERENCE.linear.forward([ref(x), ref(w), ref(b)], { activation: 'relu' }).data,
   },
   'd/dx relu(x)': elementwiseGrad('relu', relu),
   'd/dx max(x)': grad(['x'], 0, (x) => max(x), ([x]) => REFERENCE.max.backward([x], { axes: [0], keepDims: false }, ones([]))[0]!),

@@ -136,8 +136,9 @@ function checkOperands(op: string, a: unknown, b: unknown): void {
   if (typeof a === 'number' && typeof b === 'number') throw new ArgumentTypeError(op, 'at least one operand must be a Tensor, got two numbers');
 }
 
+/** A scalar operand: any number, NaN and the infinities included (x.add(NaN) is NaN, as in PyTorch). */
 function checkScalar(op: string, s: number): number {
-  if (typeof s !== 'number' || Number.isNaN(s)) throw new ValueError(op, `scalar operand must be a number, got ${String(s)}`);
+  if (typeof s !== 'number') throw new ArgumentTypeError(op, `scalar operand must be a number, got ${describeValue(s)}`);
   return s;
 }
 
