@@ -5,7 +5,7 @@ import type { Tensor } from '../tensor.ts';
 import { binaryKernel, unaryGradKernel, unaryKernel, type UnaryKind } from '../kernels/elementwise.ts';
 import { apply, defineOp } from './op.ts';
 import { sumTo } from './reduce-to.ts';
-import { ArgumentTypeError, DisposedTensorError, ValueError } from '../errors.ts';
+import { ArgumentTypeError, DisposedTensorError } from '../errors.ts';
 import { describeValue } from '../options.ts';
 import { full } from '../tensor.ts';
 
