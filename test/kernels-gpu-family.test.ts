@@ -18,6 +18,7 @@ import './ops-layernorm.test.ts';
 import './ops-norm.test.ts';
 import './ops-conv.test.ts';
 import './ops-pool.test.ts';
+import './ops-attention.test.ts';
 
 // Read by init() in test/setup.ts's beforeAll, which runs after this module is evaluated.
 process.env.WEBGRAD_KERNELS = 'gpu';

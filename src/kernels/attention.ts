@@ -36,7 +36,14 @@ function params(dm: AttentionDims, mask: Tensor | null): Uint8Array {
     .done();
 }
 
-const defines = (mask: Tensor | null) => ({ HAS_MASK: mask !== null, MASK_INT: mask?.dtype === 'i32' });
+/** GPUs: workgroup tiles of K / V (or Q / dO) shared by WG rows of one head; CPU drivers: no barriers. */
+const tiled = (rt: Runtime) => !rt.kind.cpu;
+const defines = (rt: Runtime, mask: Tensor | null) => ({ HAS_MASK: mask !== null, MASK_INT: mask?.dtype === 'i32', TILED: tiled(rt) });
+
+/** The grid over `rows` rows per head: TILED one workgroup per block of WG rows of a head. */
+function rowsGrid(rt: Runtime, heads: number, rows: number): [number, number] {
+  return tiled(rt) ? grid1d(rt, heads * Math.ceil(rows / WG), 1) : grid1d(rt, heads * rows, WG);
+}
 const maskBuffer = (rt: Runtime, mask: Tensor | null) => (mask ? mask.buffer(OP) : rt.placeholder('read'));
 
 /** O [B, H, T, Dv] and the saved row logsumexp L [B, H, T]. */
@@ -46,10 +53,10 @@ export function attentionForwardKernel(q: Tensor, k: Tensor, v: Tensor, mask: Te
   const lse = empty([dm.b, dm.h, dm.t], 'f32', `${OP}.lse`);
   const bindings: BindingKind[] = ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'];
   rt.dispatch(
-    { shader: 'attention', entry: 'forward', defines: defines(mask), constants: { WG }, bindings },
+    { shader: 'attention', entry: 'forward', defines: defines(rt, mask), constants: { WG }, bindings },
     params(dm, mask),
     [q.buffer(OP), k.buffer(OP), v.buffer(OP), maskBuffer(rt, mask), out.buffer(OP), lse.buffer(OP)],
-    grid1d(rt, dm.b * dm.h * dm.t, WG),
+    rowsGrid(rt, dm.b * dm.h, dm.t),
     `${OP}.forward`,
   );
   return { out, lse };
@@ -75,10 +82,10 @@ export function attentionBackwardKernel(
   if (want[0]) {
     dq = empty(q.shape, 'f32', `${OP}.dq`);
     rt.dispatch(
-      { shader: 'attention', entry: 'dq', defines: defines(mask), constants: { WG }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'] },
+      { shader: 'attention', entry: 'dq', defines: defines(rt, mask), constants: { WG }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'] },
       p,
       [...shared, dq.buffer(OP)],
-      grid1d(rt, rows, WG),
+      rowsGrid(rt, dm.b * dm.h, dm.t),
       `${OP}.backward_dq`,
     );
   }
@@ -88,10 +95,10 @@ export function attentionBackwardKernel(
     dk = empty(k.shape, 'f32', `${OP}.dk`);
     dv = empty(v.shape, 'f32', `${OP}.dv`);
     rt.dispatch(
-      { shader: 'attention', entry: 'dkv', defines: defines(mask), constants: { WG }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] },
+      { shader: 'attention', entry: 'dkv', defines: defines(rt, mask), constants: { WG }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] },
       p,
       [...shared, dk.buffer(OP), dv.buffer(OP)],
-      grid1d(rt, dm.b * dm.h * dm.s, WG),
+      rowsGrid(rt, dm.b * dm.h, dm.s),
       `${OP}.backward_dkv`,
     );
     if (!want[1]) (dk.dispose(), (dk = null));
