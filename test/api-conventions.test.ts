@@ -29,7 +29,10 @@ describe('reductions take an axis number or array (x.sum(1), x.mean([0, 1], { ke
     expect(await x.argmax(0).toArray()).toEqual([1, 0, 1]);
     expect(await x.argmax(1, true).toArray()).toEqual([[1], [0]]);
     expect(await argmax(x, { dim: 0 }).toArray()).toEqual([1, 0, 1]);
-    expect(await x.argmax().toArray()).toEqual([1, 0]);
+    // No axis: the index into the flattened tensor, as torch.argmax(x) / np.argmax(x).
+    expect(await x.argmax().toArray()).toEqual(1);
+    expect(await tensor([[1, 2, 3], [7, 5, 6]]).argmax().item()).toBe(3);
+    expect(await x.argmax({ keepDims: true }).toArray()).toEqual([[1]]);
   });
 
   it('refuses what it cannot honour', () => {

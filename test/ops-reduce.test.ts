@@ -92,9 +92,10 @@ describe('argmax', () => {
     }
   }
 
-  it('defaults to the last axis and returns the first index of a tie', async () => {
+  it('without an axis indexes the flattened tensor (torch.argmax); returns the first index of a tie', async () => {
     const t: Tensor = tensor([[1, 4, 4, 2], [9, 0, 9, 9], [-1, -1, -1, -1]]);
-    expect(await argmax(t).toArray()).toEqual([1, 0, 0]);
+    expect(await argmax(t).toArray()).toEqual(4);
+    expect(await argmax(t, -1).toArray()).toEqual([1, 0, 0]);
     expect(await t.argmax({ axis: 0 }).toArray()).toEqual([1, 0, 1, 1]);
     expect((await readRef(argmax(tensor([[-5, -2, -7]])))).data[0]).toBe(1);
   });

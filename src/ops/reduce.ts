@@ -147,14 +147,17 @@ export function max(x: Tensor, ...args: ReduceArgs): Tensor {
 }
 
 /**
- * Index of the maximum along one axis (i32; first index on ties; default: the last axis).
+ * Index of the maximum along one axis (i32; first index on ties); without an axis, the index into
+ * the flattened tensor (a 0-d result, as torch.argmax(x) and np.argmax(x)).
  * Call forms: `argmax(x)`, `argmax(x, 1)`, `argmax(x, 1, true)`, `argmax(x, { axis, keepDims })`.
  * Not differentiable.
  */
 export function argmax(x: Tensor, ...args: ArgmaxArgs): Tensor {
   const o = reduceArgs('argmax', ARGMAX_OPTIONS, args[0], args[1]);
   if (x.disposed) x.buffer('argmax');
-  const attrs = reduceAttrs('argmax', x, o.axis ?? x.rank - 1, o.keepDims);
+  // No axis: the index into the flattened tensor, as torch.argmax(x) and np.argmax(x) (the
+  // kernel's index over several reduced axes is the row-major index over them).
+  const attrs = reduceAttrs('argmax', x, o.axis, o.keepDims);
   const r = reduceKernel('argmax', x, attrs.axes);
   const out = r.share(keptShape(x.shape, attrs));
   r.dispose();
