@@ -107,6 +107,20 @@ describe('scaledDotProductAttention', () => {
     for (let i = 0; i < 3; i++) expect(runs[0][i]).toEqual(runs[1][i]);
   });
 
+  it('memory grows with T, not T * S: the forward keeps only the output and the row logsumexp', async () => {
+    const [t, d] = [1024, 16];
+    const xs = [0, 1, 2].map((k) => toTensor(input(randomRef([1, 1, t, d], testSeed(k)))));
+    const before = memory().liveBytes;
+    const out = scaledDotProductAttention(xs[0], xs[1], xs[2], { causal: true });
+    const held = memory().liveBytes - before;
+    // out [T, D] + L [T] (pool buckets may round up), against 4 MiB for the [T, T] scores.
+    expect(held).toBeGreaterThanOrEqual((t * d + t) * 4); // the measure sees the two allocations
+    expect(held).toBeLessThanOrEqual(2 * (t * d + t) * 4);
+    out.sum().backward();
+    expect(await xs[2].grad!.data()).toHaveLength(t * d);
+    for (const x of [...xs, ...xs.map((x) => x.grad), out]) x?.dispose();
+  });
+
   it('a row with no key left gives NaN, as the composite', async () => {
     const q = tensor([[[[1, 0], [0, 1]]]]);
     const k = tensor([[[[1, 2], [3, 4]]]]);
