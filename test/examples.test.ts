@@ -11,9 +11,11 @@ import { run as workedNetwork } from '../examples/worked-network.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const exec = promisify(execFile);
 
+// --conditions=webgrad-source as the README's commands: src/ resolves #platform to src/platform/,
+// not to dist/ (which the package test rebuilds while other files run).
 async function runExample(file: string, args: string[] = []): Promise<string> {
   const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-  const { stdout } = await exec(process.execPath, [tsx, join(root, 'examples', file), ...args], {
+  const { stdout } = await exec(process.execPath, [tsx, '--conditions=webgrad-source', join(root, 'examples', file), ...args], {
     cwd: root,
     env: { ...process.env, WEBGRAD_QUIET: '1' },
     timeout: 150_000,
