@@ -126,12 +126,12 @@ function mlpCase(spec: MlpSpec, data: MlpData, captured: boolean): TrainCase {
     layers.push(new Linear(sizes[l], sizes[l + 1], { seed: spec.seed + l, activation: l + 2 < sizes.length ? 'relu' : 'none' }));
   }
   const model = new Sequential(...layers);
-  const state: Record<string, Float32Array> = {};
-  layers.forEach((_, l) => {
-    state[`${l}.weight`] = data.params[2 * l];
-    state[`${l}.bias`] = data.params[2 * l + 1];
+  // The bench's parameters are stored [in, out], webgrad's own Linear layout, so they are written
+  // in place (loadStateDict takes PyTorch's [out, in] shapes and refuses flat data as ambiguous).
+  layers.forEach((layer, l) => {
+    layer.weight.write(data.params[2 * l]);
+    layer.bias.write(data.params[2 * l + 1]);
   });
-  model.loadStateDict(state);
   const opt = new SGD(model, { lr: spec.lr });
   const x = keep(tensor(data.x, { shape: [batch, sizes[0]] }));
   const y = keep(tensor(data.y, { shape: [batch], dtype: 'i32' }));
