@@ -8,6 +8,7 @@ import { CaptureRecording, type ParamsRefresh } from './capture.ts';
 import { PipelineCache, type KernelKey } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
 import { BindGroupCache } from './bindgroups.ts';
+import { settle } from './settle.ts';
 import { adapterKind, isCpuDriver, type AdapterKind, type KernelFamily } from './kind.ts';
 
 export type Grid = readonly [number, number?, number?];
@@ -388,7 +389,7 @@ export class Runtime {
     await this.pipelines.check();
     const waited = await this.waitPolitely();
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await settle(this.device, staging.mapAsync(GPUMapMode.READ));
       waited();
     } catch (e) {
       // A lost device rejects pending maps; its 'lost' promise may settle a moment later.
@@ -413,7 +414,7 @@ export class Runtime {
     this.flush();
     await this.pipelines.check();
     const waited = await this.waitPolitely();
-    await Promise.race([this.device.queue.onSubmittedWorkDone(), this.lostPromise]);
+    await Promise.race([settle(this.device, this.device.queue.onSubmittedWorkDone()), this.lostPromise]);
     waited();
     this.assertAlive('sync');
     this.resolveFirstResult();
