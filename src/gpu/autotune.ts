@@ -17,6 +17,7 @@
 import { platform } from '#platform';
 import type { Runtime } from './runtime.ts';
 import { adapterIdentity } from './kind.ts';
+import { settle } from './settle.ts';
 
 export interface TuneCandidate {
   name: string;
@@ -185,7 +186,7 @@ export class Autotuner {
       enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
       device.queue.submit([enc.finish()]);
       await sleep(politeMs);
-      await read.mapAsync(GPUMapMode.READ);
+      await settle(device, read.mapAsync(GPUMapMode.READ)); // every readback site, not only Runtime.read
       const [t0, t1] = new BigInt64Array(read.getMappedRange());
       read.unmap();
       return Number(t1 - t0) / 1e6;

@@ -5,6 +5,7 @@ import { NumericsError } from '../errors.ts';
 import { grid1d } from '../kernels/launch.ts';
 import { ParamWriter } from '../kernels/launch.ts';
 import type { Runtime } from './runtime.ts';
+import { settle } from './settle.ts';
 
 const SLOTS = 4096;
 const WG = 256;
@@ -55,7 +56,7 @@ export class NumericsChecker {
     this.rt.copy(this.flags, 0, staging, 0, count * 4);
     const flags = this.flags;
     return async () => {
-      await staging.mapAsync(GPUMapMode.READ);
+      await settle(this.rt.device, staging.mapAsync(GPUMapMode.READ));
       const values = new Uint32Array(staging.getMappedRange().slice(0));
       staging.unmap();
       staging.destroy();
