@@ -5,6 +5,8 @@
 #     that scripts/browser-harness.ts sets)
 #   - Debian `python3-torch` (in /usr/bin/python3): test/torch-cnn.test.ts loads webgrad checkpoints
 #     into torch.nn and back
+#   - Debian `fortunes` + `fortunes-min` (plain-text fortune databases in /usr/share/games/fortunes):
+#     the corpus `npm start -- --model gpt` trains its character-level GPT on (src/data/text.ts)
 #   - Mesa >= 25 lavapipe (`mesa-vulkan-drivers` from bookworm-backports): the fastest software
 #     Vulkan driver for Dawn in Node. Mesa 22 from plain bookworm is rejected by Dawn.
 # Idempotent: does nothing when everything is already there. The backports suite reuses the
@@ -25,6 +27,7 @@ log() { printf '[webgrad setup] %s\n' "$*"; }
 have_chromium() { [ -x /usr/bin/chromium ]; }
 have_firefox() { [ -x /usr/bin/firefox-esr ] || [ -x /usr/bin/firefox ]; }
 have_torch() { /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; }
+have_fortunes() { [ -f /usr/share/games/fortunes/fortunes ] && [ -f /usr/share/games/fortunes/zippy ]; }
 mesa_major() {
   dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | sed -E 's/^([0-9]+:)?([0-9]+).*/\2/' || true
 }
@@ -33,8 +36,8 @@ have_lavapipe() {
   [ -n "$m" ] && [ "$m" -ge 25 ] && ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1
 }
 
-if have_chromium && have_firefox && have_lavapipe && have_torch; then
-  [ "$soft" = 1 ] || log "chromium, firefox, python3-torch and Mesa $(mesa_major) lavapipe already installed"
+if have_chromium && have_firefox && have_lavapipe && have_torch && have_fortunes; then
+  [ "$soft" = 1 ] || log "chromium, firefox, python3-torch, fortunes and Mesa $(mesa_major) lavapipe already installed"
   exit 0
 fi
 
@@ -45,12 +48,13 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     - Chromium with WebGPU (Debian: apt-get install chromium), or set CHROME_PATH
     - Firefox (Debian: apt-get install firefox-esr), or set FIREFOX_PATH
     - PyTorch for the checkpoint interop test (Debian: apt-get install python3-torch)
+    - The fortune databases for npm start -- --model gpt (Debian: apt-get install fortunes fortunes-min)
     - A Vulkan driver that Dawn accepts: Mesa >= 25 lavapipe (Debian bookworm-backports:
       apt-get install -t bookworm-backports mesa-vulkan-drivers), or SwiftShader
       (shipped with Debian's chromium package).
 MSG
   if [ "$soft" = 1 ]; then
-    log "continuing without them (chromium=$(have_chromium && echo yes || echo no), firefox=$(have_firefox && echo yes || echo no), mesa=$(mesa_major))"
+    log "continuing without them (chromium=$(have_chromium && echo yes || echo no), firefox=$(have_firefox && echo yes || echo no), fortunes=$(have_fortunes && echo yes || echo no), mesa=$(mesa_major))"
     exit 0
   fi
   exit 1
@@ -102,9 +106,13 @@ if ! have_torch; then
   log "installing python3-torch (test/torch-cnn.test.ts loads webgrad checkpoints into torch.nn)"
   apt-get install -y -qq --no-install-recommends python3-torch >/dev/null || log "could not install python3-torch; the torch interop test will be skipped"
 fi
+if ! have_fortunes; then
+  log "installing fortunes, fortunes-min (the text corpus of npm start -- --model gpt)"
+  apt-get install -y -qq --no-install-recommends fortunes fortunes-min >/dev/null || log "could not install fortunes; npm start -- --model gpt will not find its corpus"
+fi
 if ! have_lavapipe; then
   log "installing Mesa lavapipe from ${codename}-backports"
   apt-get install -y -qq --no-install-recommends -t "${codename}-backports" mesa-vulkan-drivers libvulkan1 >/dev/null \
     || log "could not install Mesa from backports; Node runs will fall back to SwiftShader"
 fi
-log "done: chromium=$(have_chromium && echo yes || echo no) firefox=$(have_firefox && echo yes || echo no) torch=$(have_torch && echo yes || echo no) mesa=$(mesa_major)"
+log "done: chromium=$(have_chromium && echo yes || echo no) firefox=$(have_firefox && echo yes || echo no) torch=$(have_torch && echo yes || echo no) fortunes=$(have_fortunes && echo yes || echo no) mesa=$(mesa_major)"
