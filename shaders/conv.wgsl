@@ -5,15 +5,27 @@
 //
 // The matmuls run in src/kernels/matmul.ts; this file moves data between NCHW tensors and
 // the column layout of one chunk of `nb` images starting at image n0 (L = OH * OW,
-// Kg = Cg * kH * kW, row index kk = (cg * kH + ky) * kW + kx, as w's [O, Cg, kH, kW] layout):
-//   cols [G, Kg, nb, L]    im2col:  cols[g, kk, n', l] = x[n0 + n', g*Cg + cg, ih, iw] (0 in the padding)
+// Kg = Cg * kH * kW, row index kk = (cg * kH + ky) * kW + kx, as w's [O, Cg, kH, kW] layout).
+// The chunk's images may be cut into S splits of nbs = ceil(nb / S) images (image
+// n' = s * nbs + j; the padding images n' >= nb are zeros), so that dw's matmul is S*G batched
+// products whose partial sums are added in order afterwards (split-K without atomics: one
+// [O, Kg] product over nb*L has a single output tile, hence one workgroup). S = 1 is the plain
+// layout the forward and dx use:
+//   cols [S, G, Kg, nbs, L]  im2col: cols[s, g, kk, j, l] = x[n0 + n', g*Cg + cg, ih, iw] (0 in the padding)
+//   gt   [S, O, nbs, L]      from_nchw: gt[s, o, j, l] = g[n0 + n', o, l]
+// Both (and to_nchw) write `run` consecutive entries of a row per invocation (P.run): 1 on GPUs
+// (one invocation per entry), a whole row (im2col: OW) or plane (from_nchw, to_nchw: L) on CPU drivers, where
+// the index decomposition's integer divisions (scalarised by the vector compiler) cost more
+// than the copy itself when paid per entry.
 //   col2im (backward of im2col, a GATHER, never a scatter-add: each dx element sums the
 //          column entries that read it, so overlapping windows need no atomics):
 //     dx[n, c, ih, iw] = sum_{ky, kx : oh = (ih + pH - ky*dH) / sH integral in [0, OH), same for ow}
 //                        dcols[g, kk, n - n0, oh*OW + ow]
 //   to_nchw:   y[n0 + n', o, l] = yt[o, n', l] + b[o]   (yt: the matmul's [G, Og, nb*L] = [O, nb, L])
-//   from_nchw: gt[o, n', l] = g[n0 + n', o, l]          (the output gradient in the matmul layout)
 //   accumulate: acc[i] += part[i]                        (dw summed over chunks, in chunk order)
+//   bias_partial: part[s, o] = sum over images n = s, s + S, ... < nb of sum_l g[n, o, l]
+//          (db's first pass on CPU drivers: plane sums with a division-free inner loop; the
+//          S partials are then summed in order by a column sum)
 //   direct_forward: y without columns, 4 output channels x 4 output columns per invocation
 //          (16 accumulators in registers; each x load feeds 4 FMAs, each w load 4)
 //   direct_dx: dx[n, c, ih, iw] = sum_{o in group, ky, kx valid} w[o, cg, ky, kx] dy[n, o, oh, ow]
@@ -46,7 +58,11 @@ struct Params {
   OH: u32,
   OW: u32,
   has_bias: u32,
-  splits: u32,   // direct_dw: S
+  splits: u32,   // direct_dw, bias_partial, im2col, from_nchw: S
+  nbs: u32,      // im2col, from_nchw: images per split
+  run: u32,      // im2col, from_nchw: entries per invocation
+  _pad0: u32,
+  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -63,25 +79,35 @@ fn index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= P.n) { return; }
-  let L = P.OH * P.OW;
+  // i runs over [S, G, Kg, nbs, OH, runs per row]; this invocation writes `run` entries of a row.
   let Cg = P.C / P.G;
   let Kg = Cg * P.kH * P.kW;
-  let l = i % L;
-  var t = i / L;
-  let nn = t % P.nb;
-  t = t / P.nb;
+  let per_row = (P.OW + P.run - 1u) / P.run;
+  let ow0 = (i % per_row) * P.run;
+  let row = i / per_row;                   // over [S, G, Kg, nbs, OH]
+  let oh = row % P.OH;
+  var t = row / P.OH;
+  let j = t % P.nbs;
+  t = t / P.nbs;
   let kk = t % Kg;
-  let g = t / Kg;
+  t = t / Kg;
+  let g = t % P.G;
+  let nn = (t / P.G) * P.nbs + j;          // image within the chunk
   let kx = kk % P.kW;
   let ky = (kk / P.kW) % P.kH;
   let c = g * Cg + kk / (P.kW * P.kH);
-  let ih = i32((l / P.OW) * P.sH + ky * P.dH) - i32(P.pH);
-  let iw = i32((l % P.OW) * P.sW + kx * P.dW) - i32(P.pW);
-  var v = 0.0;
-  if (ih >= 0 && ih < i32(P.H) && iw >= 0 && iw < i32(P.W)) {
-    v = A[(((P.n0 + nn) * P.C + c) * P.H + u32(ih)) * P.W + u32(iw)];
+  let ih = i32(oh * P.sH + ky * P.dH) - i32(P.pH);
+  let inside = nn < P.nb && ih >= 0 && ih < i32(P.H);
+  let rowbase = ((P.n0 + min(nn, P.nb - 1u)) * P.C + c) * P.H * P.W + u32(max(ih, 0)) * P.W;
+  let out = row * P.OW;
+  let ow1 = min(ow0 + P.run, P.OW);
+  var iw = i32(ow0 * P.sW + kx * P.dW) - i32(P.pW);
+  for (var ow = ow0; ow < ow1; ow++) {
+    var v = 0.0;
+    if (inside && iw >= 0 && iw < i32(P.W)) { v = A[rowbase + u32(iw)]; }
+    Out[out + ow] = v;
+    iw += i32(P.sW);
   }
-  Out[i] = v;
 }
 
 @compute @workgroup_size(WG)
@@ -120,26 +146,59 @@ fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 fn to_nchw(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= P.n) { return; }
-  // i runs over the chunk's part of y: [nb, O, L].
+  // i runs over [nb, O, runs per plane] of the chunk's part of y [nb, O, L]; `run` entries each.
   let L = P.OH * P.OW;
-  let l = i % L;
-  let o = (i / L) % P.O;
-  let nn = i / (L * P.O);
-  var v = A[(o * P.nb + nn) * L + l];
-  if (P.has_bias != 0u) { v += Bias[o]; }
-  Out[P.n0 * P.O * L + i] = v;
+  let per_plane = (L + P.run - 1u) / P.run;
+  let l0 = (i % per_plane) * P.run;
+  let plane = i / per_plane;               // over [nb, O]
+  let o = plane % P.O;
+  let nn = plane / P.O;
+  var b = 0.0;
+  if (P.has_bias != 0u) { b = Bias[o]; }
+  let src = (o * P.nb + nn) * L;
+  let dst = (P.n0 * P.O + plane) * L;
+  let l1 = min(l0 + P.run, L);
+  for (var l = l0; l < l1; l++) { Out[dst + l] = A[src + l] + b; }
 }
 
 @compute @workgroup_size(WG)
 fn from_nchw(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= P.n) { return; }
-  // i runs over gt: [O, nb, L].
+  // i runs over [S, O, nbs, runs per plane]; this invocation writes `run` entries of a plane.
   let L = P.OH * P.OW;
-  let l = i % L;
-  let nn = (i / L) % P.nb;
-  let o = i / (L * P.nb);
-  Out[i] = A[((P.n0 + nn) * P.O + o) * L + l];
+  let per_plane = (L + P.run - 1u) / P.run;
+  let l0 = (i % per_plane) * P.run;
+  let plane = i / per_plane;               // over [S, O, nbs]
+  let j = plane % P.nbs;
+  let o = (plane / P.nbs) % P.O;
+  let nn = (plane / (P.nbs * P.O)) * P.nbs + j;
+  let l1 = min(l0 + P.run, L);
+  let dst = plane * L;
+  if (nn >= P.nb) {
+    for (var l = l0; l < l1; l++) { Out[dst + l] = 0.0; }
+    return;
+  }
+  let src = ((P.n0 + nn) * P.O + o) * L;
+  for (var l = l0; l < l1; l++) { Out[dst + l] = A[src + l]; }
+}
+
+@compute @workgroup_size(WG)
+fn bias_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= P.n) { return; }
+  // i runs over part [S, O]; A = g [nb, O, L].
+  let L = P.OH * P.OW;
+  let o = i % P.O;
+  let s = i / P.O;
+  var acc = 0.0;
+  for (var n = s; n < P.nb; n += P.splits) {
+    let base = (n * P.O + o) * L;
+    var plane = 0.0;
+    for (var l = 0u; l < L; l++) { plane += A[base + l]; }
+    acc += plane;
+  }
+  Out[i] = acc;
 }
 
 @compute @workgroup_size(WG)

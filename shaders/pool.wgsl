@@ -12,6 +12,12 @@
 // (h, w) lies in output oh's window for the ky with (h + pH - ky*dH) = oh*sH, so each input
 // visits at most kH * kW outputs:
 //   max_backward: dx[h, w] = sum of dy over the outputs whose idx is h*W + w
+//   max_backward_tiled: the same when the windows TILE the input (dilation 1, stride = kernel,
+//         the windows reach past the last row and column): every input element lies in exactly
+//         one window, so one invocation per OUTPUT writes its window's taps (dy at idx, 0 at the
+//         others) with no write shared and none missed. ~4x fewer invocations than the gather for
+//         2x2 pooling and no integer division per tap: CPU drivers scalarise vector u32 division,
+//         which made the gather the slowest kernel of a SimpleConvNet step on lavapipe.
 //   avg_backward: dx[h, w] = sum of dy / div over the outputs whose window holds (h, w)
 //   adaptive_backward: the same over the adaptive windows holding (h, w)
 // One invocation per output element, no barriers: both kernel families use these kernels.
@@ -111,6 +117,29 @@ fn max_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     }
   }
   Y[i] = acc;
+}
+
+@compute @workgroup_size(WG)
+fn max_backward_tiled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = index(gid, nwg);
+  if (i >= P.n) { return; }
+  // i runs over dy [P, OH, OW]; Y = dx [P, H, W] (every element written by exactly one output).
+  let at_out = out_coords(i);
+  let ow = at_out.x;
+  let oh = at_out.y;
+  let base = at_out.z;
+  let g = X[i];
+  let at = Idx[i];
+  for (var ky = 0u; ky < P.kH; ky++) {
+    let h = i32(oh * P.sH + ky) - i32(P.pH);
+    if (h < 0 || h >= i32(P.H)) { continue; }
+    for (var kx = 0u; kx < P.kW; kx++) {
+      let w = i32(ow * P.sW + kx) - i32(P.pW);
+      if (w < 0 || w >= i32(P.W)) { continue; }
+      let me = h * i32(P.W) + w;
+      Y[base + u32(me)] = select(0.0, g, me == at);
+    }
+  }
 }
 
 // PyTorch's divisor of avg output (oh, ow); 0 when the window holds no input element.

@@ -30,6 +30,8 @@ const CASES: Case[] = [
   { x: [1, 2, 7, 6], w: [3, 2, 3, 4], bias: false, opts: { padding: 'same', dilation: [1, 2] } },
   { x: [2, 3, 5, 6], w: [2, 3, 5, 6], bias: true, opts: { padding: 'valid' } },
   { x: [4, 16, 11, 13], w: [9, 16, 3, 3], bias: true, opts: { stride: 2, padding: 1 } },
+  // 11 images: dw's matmul splits them 2 per split with one zero padding image (src/kernels/conv.ts dwSplits).
+  { x: [11, 2, 5, 6], w: [3, 2, 3, 3], bias: true, opts: { padding: 1 } },
 ];
 
 const label = (c: Case) => `x [${c.x.join(',')}] w [${c.w.join(',')}]${c.bias ? ' + b' : ''} ${JSON.stringify(c.opts)}`;

@@ -36,6 +36,11 @@ const MAX_CASES: [number[], MaxPool2dOptions][] = [
   [[1, 1, 5, 5], { kernelSize: 5 }],
   [[3, 5, 7], { kernelSize: 2, stride: 1 }],
   [[1, 2, 10, 6], { kernelSize: 4, stride: 3, padding: 2, ceilMode: true }],
+  // Windows that tile the input with padding (the per-output backward) and ones that stop short
+  // of an odd edge (the gather, which zeroes the last row and column).
+  [[2, 2, 5, 7], { kernelSize: 2, padding: 1 }],
+  [[1, 2, 5, 7], { kernelSize: [2, 3], ceilMode: true }],
+  [[1, 2, 5, 7], { kernelSize: 2 }],
 ];
 
 const AVG_CASES: [number[], AvgPool2dOptions][] = [

@@ -22,7 +22,7 @@ export interface PoolGeometry {
   countIncludePad: boolean;
 }
 
-type Entry = 'max_forward' | 'max_backward' | 'avg_forward' | 'avg_backward' | 'adaptive_forward' | 'adaptive_backward';
+type Entry = 'max_forward' | 'max_backward' | 'max_backward_tiled' | 'avg_forward' | 'avg_backward' | 'adaptive_forward' | 'adaptive_backward';
 
 function launch(rt: Runtime, entry: Entry, g: PoolGeometry, n: number, bufs: GPUBuffer[], label: string): void {
   const p = new ParamWriter()
@@ -45,10 +45,24 @@ export function maxPoolKernel(x: Tensor, g: PoolGeometry, outShape: readonly num
   return { y, idx };
 }
 
+/**
+ * Whether the windows tile the input: adjacent (dilation 1, stride = kernel) and reaching past
+ * the last row and column, so each input element is in exactly one window (2x2 pooling of an
+ * even-sized map, SimpleConvNet's case). Overlapping, gapped or short-of-the-edge windows
+ * (floor mode on an odd size) take the gather, which also writes the elements no window holds.
+ */
+export function windowsTile(g: PoolGeometry): boolean {
+  const axis = (k: number, s: number, p: number, d: number, size: number, out: number) => d === 1 && s === k && out * s - p >= size;
+  return axis(g.kernel[0], g.stride[0], g.padding[0], g.dilation[0], g.H, g.OH) && axis(g.kernel[1], g.stride[1], g.padding[1], g.dilation[1], g.W, g.OW);
+}
+
+/** dx of max pooling: a scatter per output when the windows tile the input, else a gather per input element. */
 export function maxPoolGradKernel(dy: Tensor, idx: Tensor, g: PoolGeometry, inShape: readonly number[]): Tensor {
   const rt = dy.runtime;
   const dx = empty(inShape, 'f32', 'maxPool2d.dx');
-  launch(rt, 'max_backward', g, dx.size, [dy.buffer('maxPool2d'), idx.buffer('maxPool2d'), dx.buffer('maxPool2d'), rt.placeholder('rw')], 'maxPool2d.backward');
+  const bufs = [dy.buffer('maxPool2d'), idx.buffer('maxPool2d'), dx.buffer('maxPool2d'), rt.placeholder('rw')];
+  if (windowsTile(g)) launch(rt, 'max_backward_tiled', g, dy.size, bufs, 'maxPool2d.backward');
+  else launch(rt, 'max_backward', g, dx.size, bufs, 'maxPool2d.backward');
   return dx;
 }
 
