@@ -19,7 +19,7 @@ export { pad, type PadOptions } from './ops/pad.ts';
 export { linear, type Activation } from './ops/linear.ts';
 export { reshape, transpose, permute, view, unsqueeze, squeeze, flatten, type ShapeArgs } from './ops/shape.ts';
 export { softmax, logSoftmax } from './ops/softmax.ts';
-export { softmaxCrossEntropy, mseLoss, type MseOptions, type LossOptions, type Reduction } from './ops/loss.ts';
+export { crossEntropy, softmaxCrossEntropy, mseLoss, type MseOptions, type LossOptions, type CrossEntropyOptions, type Reduction } from './ops/loss.ts';
 export { batchNorm, type BatchNormOptions } from './ops/norm.ts';
 export { dropout, type DropoutOptions } from './ops/dropout.ts';
 export { layerNorm, rmsNorm, type LayerNormOptions, type RmsNormOptions } from './ops/layernorm.ts';

@@ -12,6 +12,7 @@ import { defaultVariant, type MatmulDims } from '../src/kernels/matmul-variants.
 import './ops-matmul.test.ts';
 import './ops-reduce.test.ts';
 import './ops-softmax.test.ts';
+import './ops-loss.test.ts';
 import './ops-shape.test.ts';
 import './numerics.test.ts';
 import './ops-layernorm.test.ts';

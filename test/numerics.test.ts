@@ -9,7 +9,7 @@ import { argmaxRef, mseLossRef, REFERENCE } from '../src/check/reference.ts';
 import { adamStepRef, sgdStepRef, type StepOptions } from '../src/check/reference/optim.ts';
 import {
   abs, add, argmax, div, exp, linear, log, logSoftmax, matmul, max, maximum, mean, mseLoss, mul, neg, pow, relu, sigmoid, softmax,
-  softmaxCrossEntropy, sqrt, square, sum, tanh, tensor, type Tensor,
+  softmaxCrossEntropy, crossEntropy, sqrt, square, sum, tanh, tensor, type Tensor,
 } from '../src/index.ts';
 import { Adam, AdamW, SGD, type Optimizer } from '../src/optim/index.ts';
 
@@ -125,6 +125,18 @@ const IMPLS: Record<string, Impl> = {
   'softmaxCrossEntropy(x, labels)': {
     gpu: ({ x, labels }) => softmaxCrossEntropy(f32(x), i32(labels)),
     ref: ({ x, labels }) => REFERENCE.softmaxCrossEntropy.forward([ref(x), ref(labels)], { reduction: 'mean' } as never).data,
+  },
+  'crossEntropy(x, labels)': {
+    gpu: ({ x, labels }) => crossEntropy(f32(x), i32(labels)),
+    ref: ({ x, labels }) => REFERENCE.softmaxCrossEntropy.forward([ref(x), ref(labels)], { reduction: 'mean', ignoreIndex: -100, labelSmoothing: 0 }).data,
+  },
+  'crossEntropy(x, labels, { labelSmoothing: 0.1 })': {
+    gpu: ({ x, labels }) => crossEntropy(f32(x), i32(labels), { labelSmoothing: 0.1 }),
+    ref: ({ x, labels }) => REFERENCE.softmaxCrossEntropy.forward([ref(x), ref(labels)], { reduction: 'mean', ignoreIndex: -100, labelSmoothing: 0.1 }).data,
+  },
+  'crossEntropy(x, probs)': {
+    gpu: ({ x, probs }) => crossEntropy(f32(x), f32(probs)),
+    ref: ({ x, probs }) => REFERENCE.softmaxCrossEntropy.forward([ref(x), ref(probs)], { reduction: 'mean', ignoreIndex: -100, labelSmoothing: 0 }).data,
   },
   'mseLoss(a, b)': { gpu: ({ a, b }) => mseLoss(f32(a), f32(b)), ref: ({ a, b }) => [mseLossRef(ref(a), ref(b), 'mean').loss] },
   'matmul(a, b)': {

@@ -94,6 +94,7 @@ const TAKES_OPTIONS: Record<string, (bad: Bad) => unknown> = {
   matmul: (o) => api.matmul(x23(), api.ones([3, 1]), o),
   mseLoss: (o) => api.mseLoss(x23(), x23(), o),
   softmaxCrossEntropy: (o) => api.softmaxCrossEntropy(x23(), api.tensor([0, 1], { dtype: 'i32' }), o),
+  crossEntropy: (o) => api.crossEntropy(x23(), api.tensor([0, 1], { dtype: 'i32' }), o),
   backward: (o) => api.backward(api.tensor([1], { requiresGrad: true }).sum(), undefined, o),
   memory: (o) => api.memory(o),
   capture: (o) => api.capture(() => 0, o),

@@ -5,7 +5,7 @@ import type { OpName } from '../ops/registry.ts';
 import { randint, randn, rand } from '../random.ts';
 import { tensor, type Tensor } from '../tensor.ts';
 import { linear } from '../ops/linear.ts';
-import { softmaxCrossEntropy, mseLoss } from '../ops/loss.ts';
+import { crossEntropy, softmaxCrossEntropy, mseLoss } from '../ops/loss.ts';
 import { div, relu, sigmoid, tanh } from '../ops/elementwise.ts';
 import { matmul } from '../ops/matmul.ts';
 import { pow } from '../ops/pow.ts';
@@ -160,6 +160,14 @@ export const OP_CASES: { readonly [K in OpName]: GradcheckCase[] } = {
     { name: 'soft labels [3,4]', inputs: () => [normal([3, 4], 902), tensor([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25], [0.7, 0.1, 0.1, 0.1]])], fn: (l, t) => softmaxCrossEntropy(l, t), options: { wrt: [0] } },
     { name: "i32 labels [5,4] reduction 'sum'", inputs: () => [normal([5, 4], 903), tensor([3, 0, 1, 1, 2], { dtype: 'i32' })], fn: (l, t) => softmaxCrossEntropy(l, t, 'sum'), options: { wrt: [0] } },
     { name: "soft labels [3,4] reduction 'none'", inputs: () => [normal([3, 4], 904), tensor([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.25, 0.25], [0.7, 0.1, 0.1, 0.1]])], fn: (l, t) => softmaxCrossEntropy(l, t, { reduction: 'none' }), options: { wrt: [0] } },
+    // PyTorch's F.cross_entropy options: classes on dim 1 of [N, C, d], ignoreIndex, label smoothing.
+    { name: '[2,5,3] classes on dim 1, ignoreIndex, smoothing 0.1', inputs: () => [normal([2, 5, 3], 905), tensor([[4, -100, 0], [2, 2, -100]], { dtype: 'i32' })], fn: (l, t) => crossEntropy(l, t, { labelSmoothing: 0.1 }), options: { wrt: [0] } },
+    { name: "[6,4] ignoreIndex 1, 'none'", inputs: () => [normal([6, 4], 906), tensor([1, 0, 3, 1, 2, 2], { dtype: 'i32' })], fn: (l, t) => crossEntropy(l, t, { ignoreIndex: 1, reduction: 'none' }), options: { wrt: [0] } },
+    { name: '[5] one sample, smoothing 0.3', inputs: () => [normal([5], 907), tensor(3, { dtype: 'i32' })], fn: (l, t) => crossEntropy(l, t, { labelSmoothing: 0.3 }), options: { wrt: [0] } },
+  ],
+  softmaxCrossEntropyWeighted: [
+    { name: 'weights [4], ignoreIndex, smoothing 0.2', inputs: () => [normal([5, 4], 908), tensor([3, 0, -100, 1, 3], { dtype: 'i32' }), tensor([0.5, 2, 1, 0.25])], fn: (l, t, w) => crossEntropy(l, t, { weight: w, labelSmoothing: 0.2 }), options: { wrt: [0] } },
+    { name: "weights [3], probabilities [2,3,2] 'sum'", inputs: () => [normal([2, 3, 2], 909), tensor([[[0.2, 0.5], [0.3, 0.5], [0.5, 0]], [[1, 0.1], [0, 0.6], [0, 0.3]]]), tensor([1.5, 0.5, 1])], fn: (l, t, w) => crossEntropy(l, t, { weight: w, reduction: 'sum' }), options: { wrt: [0] } },
   ],
   // Inputs x, weight, bias, runningMean, runningVar; the running statistics are buffers (not in wrt).
   batchNorm: (

@@ -19,6 +19,7 @@ import { POOL_REF } from './reference/pool.ts';
 import { REDUCE_REF } from './reference/reduce.ts';
 import { SHAPE_REF } from './reference/shape.ts';
 import { SOFTMAX_REF } from './reference/softmax.ts';
+import { LOSS_REF } from './reference/loss.ts';
 import type { ReferenceTable } from './reference/types.ts';
 
 export type { AttrsOf, RefOp, ReferenceTable } from './reference/types.ts';
@@ -34,6 +35,7 @@ export const REFERENCE: ReferenceTable = {
   ...CONV_REF,
   ...POOL_REF,
   ...SOFTMAX_REF,
+  ...LOSS_REF,
   ...NORM_REF,
   ...DROPOUT_REF,
   ...LAYERNORM_REF,

@@ -8,6 +8,8 @@ import { planJob, singleStep, VariantTable, type VariantRecord } from './variant
 
 const WG = 64;
 const BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'rw', 'rw'];
+/** Cross-entropy adds the class weights (read) and the per-row weights of the 'mean' denominator (rw). */
+const CE_BINDINGS: BindingKind[] = ['uniform', 'read', 'read', 'rw', 'rw', 'read', 'rw'];
 
 interface RowDims {
   entry: 'softmax' | 'softmax_backward' | 'ce_forward' | 'ce_backward';
@@ -17,6 +19,8 @@ interface RowDims {
   params: Uint8Array<ArrayBuffer>;
 }
 
+const bindingsOf = (entry: RowDims['entry']): BindingKind[] => (entry.startsWith('ce_') ? CE_BINDINGS : BINDINGS);
+
 function rowRecord(serial: boolean, purpose: string): VariantRecord<RowDims> {
   return {
     name: serial ? 'serial' : 'workgroup',
@@ -25,10 +29,10 @@ function rowRecord(serial: boolean, purpose: string): VariantRecord<RowDims> {
     needs: { invocations: WG },
     plan: (rt, d) =>
       singleStep(
-        { shader: 'softmax', entry: d.entry, defines: { LOG: d.log, LABELS_INT: d.labelsInt, SERIAL: serial }, constants: { WG }, bindings: BINDINGS },
+        { shader: 'softmax', entry: d.entry, defines: { LOG: d.log, LABELS_INT: d.labelsInt, SERIAL: serial }, constants: { WG }, bindings: bindingsOf(d.entry) },
         d.params,
         grid1d(rt, d.rows, serial ? WG : 1),
-        4,
+        bindingsOf(d.entry).length - 1,
       ),
   };
 }
@@ -49,8 +53,21 @@ const ROWS = new VariantTable<RowDims>(
 );
 
 /** `inner`: the element stride of the softmax axis (1 for the last axis; see the shader). */
-function params(rows: number, cols: number, inner = 1): Uint8Array<ArrayBuffer> {
-  return new ParamWriter().u32(rows).u32(cols).f32(rows ? 1 / rows : 0).u32(0).u32(inner).u32(0).u32(0).u32(0).done();
+function params(rows: number, cols: number, inner = 1, ce?: CeParams, invN = rows ? 1 / rows : 0): Uint8Array<ArrayBuffer> {
+  return new ParamWriter()
+    .u32(rows).u32(cols).f32(invN).u32(0).u32(inner)
+    .i32(ce?.ignoreIndex ?? 0).f32(ce?.labelSmoothing ?? 0).u32((ce?.weight ? 1 : 0) | (ce?.gPerRow ? 2 : 0))
+    .done();
+}
+
+/** What cross-entropy adds to a row launch (shaders/softmax.wgsl, ce_forward / ce_backward). */
+export interface CeParams {
+  ignoreIndex: number;
+  labelSmoothing: number;
+  /** Class weights [C], or null for all ones. */
+  weight: Tensor | null;
+  /** ce_backward: one upstream gradient per row ('none') instead of one scalar. */
+  gPerRow?: boolean;
 }
 
 /** The lines along `dim`: [rows, cols, inner] with rows = outer * inner. */
@@ -82,25 +99,41 @@ export function softmaxGradKernel(y: Tensor, g: Tensor, log: boolean, dim = y.ra
   return out;
 }
 
-/** Fused softmax + cross-entropy: returns per-row losses [N] and probabilities [N, C]. */
-export function crossEntropyKernel(logits: Tensor, labels: Tensor): { rowLoss: Tensor; probs: Tensor } {
+/**
+ * Fused softmax + cross-entropy over the rows of logits [outer, C, inner] (classes on axis
+ * `dim`, read with stride inner: no permute copy). Returns the per-row losses [rows] (row r =
+ * o * inner + i, the flat index of its target), the probabilities (the logits' shape) and, for
+ * class-index labels, each row's weight in the 'mean' denominator (w[y], 0 when ignored).
+ */
+export function crossEntropyKernel(logits: Tensor, labels: Tensor, dim: number, ce: CeParams): { rowLoss: Tensor; probs: Tensor; rowWeight: Tensor | null } {
   const rt = logits.runtime;
-  const [rows, cols] = logits.shape;
-  const probs = empty(logits.shape, 'f32', 'softmaxCrossEntropy.probs');
-  const rowLoss = empty([rows], 'f32', 'softmaxCrossEntropy.rowLoss');
-  const d: RowDims = { entry: 'ce_forward', log: false, labelsInt: labels.dtype === 'i32', rows, params: params(rows, cols) };
-  const buffers = [logits.buffer('softmaxCrossEntropy'), labels.buffer('softmaxCrossEntropy'), probs.buffer('softmaxCrossEntropy'), rowLoss.buffer('softmaxCrossEntropy')];
-  ROWS.launch(rt, d, undefined, buffers, 'softmaxCrossEntropy');
-  return { rowLoss, probs };
+  const [rows, cols, inner] = lines(logits, dim);
+  const labelsInt = labels.dtype === 'i32';
+  const probs = empty(logits.shape, 'f32', 'crossEntropy.probs');
+  const rowLoss = empty([rows], 'f32', 'crossEntropy.rowLoss');
+  const rowWeight = labelsInt ? empty([rows], 'f32', 'crossEntropy.rowWeight') : null;
+  const d: RowDims = { entry: 'ce_forward', log: false, labelsInt, rows, params: params(rows, cols, inner, ce) };
+  const buffers = [
+    logits.buffer('crossEntropy'), labels.buffer('crossEntropy'), probs.buffer('crossEntropy'), rowLoss.buffer('crossEntropy'),
+    ce.weight?.buffer('crossEntropy') ?? rt.placeholder('read'), rowWeight?.buffer('crossEntropy') ?? rt.placeholder('rw'),
+  ];
+  ROWS.launch(rt, d, undefined, buffers, 'crossEntropy', 'crossEntropy.forward');
+  return { rowLoss, probs, rowWeight };
 }
 
-/** dLogits = g * (p * rowsum(t) - t) / N (t: one-hot of the labels, or the f32 targets); g is the upstream scalar. */
-export function crossEntropyGradKernel(probs: Tensor, labels: Tensor, g: Tensor): Tensor {
+/**
+ * dLogits = g_r * (p * rowsum(t) - t) * invN (t: the effective targets, see the shader); g is
+ * the upstream gradient, one value or one per row (`ce.gPerRow`).
+ */
+export function crossEntropyGradKernel(probs: Tensor, labels: Tensor, g: Tensor, dim: number, ce: CeParams, invN: number): Tensor {
   const rt = probs.runtime;
-  const [rows, cols] = probs.shape;
-  const out = empty(probs.shape, 'f32', 'softmaxCrossEntropy.grad');
-  const d: RowDims = { entry: 'ce_backward', log: false, labelsInt: labels.dtype === 'i32', rows, params: params(rows, cols) };
-  const buffers = [probs.buffer('softmaxCrossEntropy'), labels.buffer('softmaxCrossEntropy'), out.buffer('softmaxCrossEntropy'), g.buffer('softmaxCrossEntropy')];
-  ROWS.launch(rt, d, undefined, buffers, 'softmaxCrossEntropy', 'softmaxCrossEntropy.backward');
+  const [rows, cols, inner] = lines(probs, dim);
+  const out = empty(probs.shape, 'f32', 'crossEntropy.grad');
+  const d: RowDims = { entry: 'ce_backward', log: false, labelsInt: labels.dtype === 'i32', rows, params: params(rows, cols, inner, ce, invN) };
+  const buffers = [
+    probs.buffer('crossEntropy'), labels.buffer('crossEntropy'), out.buffer('crossEntropy'), g.buffer('crossEntropy'),
+    ce.weight?.buffer('crossEntropy') ?? rt.placeholder('read'), rt.placeholder('rw'),
+  ];
+  ROWS.launch(rt, d, undefined, buffers, 'crossEntropy', 'crossEntropy.backward');
   return out;
 }

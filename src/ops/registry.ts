@@ -13,7 +13,7 @@ import { concatOp, narrowOp } from './slice.ts';
 import { maskedFillOp, trilOp, triuOp, whereOp } from './where.ts';
 import { conv2dNoBiasOp, conv2dOp } from './conv.ts';
 import { linearOp } from './linear.ts';
-import { softmaxCrossEntropyOp } from './loss.ts';
+import { softmaxCrossEntropyOp, softmaxCrossEntropyWeightedOp } from './loss.ts';
 import { matmulOp } from './matmul.ts';
 import { batchNormOp } from './norm.ts';
 import { dropoutOp } from './dropout.ts';
@@ -62,6 +62,7 @@ export const OPS = {
   softmax: softmaxOp,
   logSoftmax: logSoftmaxOp,
   softmaxCrossEntropy: softmaxCrossEntropyOp,
+  softmaxCrossEntropyWeighted: softmaxCrossEntropyWeightedOp,
   layerNorm: layerNormOp,
   rmsNorm: rmsNormOp,
   scaledDotProductAttention: scaledDotProductAttentionOp,

@@ -1,4 +1,5 @@
-// Float64 reference of softmax and log-softmax along any axis `dim`, and of the losses.
+// Float64 reference of softmax and log-softmax along any axis `dim`, and of mseLoss
+// (cross-entropy: ./loss.ts).
 // NaN and Inf follow PyTorch's max-subtracted form: log_softmax(x) = x - m - log(sum exp(x - m))
 // with m the max of the line, so a NaN in a line, or a +Inf (Inf - Inf), makes the whole line
 // NaN, and a -Inf entry of an otherwise finite line gets probability 0 (log-probability -Inf).
@@ -37,13 +38,7 @@ export function logSoftmaxRef(x: RefArray, dim = x.shape.length - 1): RefArray {
 
 export const softmaxRef = (x: RefArray, dim = x.shape.length - 1): RefArray => map(logSoftmaxRef(x, dim), Math.exp);
 
-/** Per-row targets of softmaxCrossEntropy: a one-hot of i32 class indices [N], or f32 rows [N, C]. */
-function targets(labels: RefArray, n: number, c: number): RefArray {
-  if (labels.shape.length === 2) return labels;
-  return refArray([n, c], (i) => (labels.data[Math.floor(i / c)] === i % c ? 1 : 0));
-}
-
-export const SOFTMAX_REF: RefFamily<'softmax' | 'logSoftmax' | 'softmaxCrossEntropy'> = {
+export const SOFTMAX_REF: RefFamily<'softmax' | 'logSoftmax'> = {
   softmax: {
     forward: ([x], { dim }) => softmaxRef(x, dim),
     // dx = y * (g - sum(g * y)) per line (the softmax Jacobian y_k (delta_ki - y_i) applied to g).
@@ -68,34 +63,6 @@ export const SOFTMAX_REF: RefFamily<'softmax' | 'logSoftmax' | 'softmaxCrossEntr
         for (const i of idx) dx.data[i] = g.data[i] - p.data[i] * gsum;
       });
       return [dx];
-    },
-  },
-  // L = (1/N) sum_r -sum_c t[r, c] log softmax(x)[r, c]
-  // dL/dx[r, c] = (p[r, c] * sum_c' t[r, c'] - t[r, c]) / N: seed 003's (y - t) / N when rows of t sum to 1.
-  softmaxCrossEntropy: {
-    forward: ([logits, labels], { reduction }) => {
-      const [n, c] = logits.shape;
-      const logp = logSoftmaxRef(logits);
-      const t = targets(labels, n, c);
-      const rows = zerosRef([n]);
-      for (let i = 0; i < n * c; i++) if (t.data[i] !== 0) rows.data[Math.floor(i / c)] -= t.data[i] * logp.data[i];
-      if (reduction === 'none') return rows;
-      const loss = rows.data.reduce((a, b) => a + b, 0);
-      return refArray([], [reduction === 'sum' ? loss : loss / n]);
-    },
-    // 'none': row r's gradient is scaled by g[r]; 'mean' divides by N, 'sum' does not.
-    backward: ([logits, labels], { reduction }, g) => {
-      const [n, c] = logits.shape;
-      const p = softmaxRef(logits);
-      const t = targets(labels, n, c);
-      const dx = zerosRef(logits.shape);
-      for (let r = 0; r < n; r++) {
-        let tsum = 0;
-        for (let k = 0; k < c; k++) tsum += t.data[r * c + k];
-        const gr = reduction === 'none' ? g.data[r] : reduction === 'sum' ? g.data[0] : g.data[0] / n;
-        for (let k = 0; k < c; k++) dx.data[r * c + k] = gr * (p.data[r * c + k] * tsum - t.data[r * c + k]);
-      }
-      return [dx, null];
     },
   },
 };
