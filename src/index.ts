@@ -44,5 +44,7 @@ export * as nn from './nn/index.ts';
 export * as optim from './optim/index.ts';
 export { Module, Linear, ReLU, Sigmoid, Tanh, Sequential, toSafetensors, loadSafetensors } from './nn/index.ts';
 export { Optimizer, SGD, Adam, AdamW } from './optim/index.ts';
+/** Models: nanoGPT's GPT (state-dict names as nanoGPT's, docs/TRAINING.md). */
+export { GPT, type GPTConfig, type GenerateOptions } from './models/gpt.ts';
 export * from './data/index.ts';
 export * from './train/index.ts';

@@ -137,6 +137,15 @@ const TAKES_OPTIONS: Record<string, (bad: Bad) => unknown> = {
   'nn.BatchNorm2d': (o) => new nn.BatchNorm2d(2, o),
   'nn.Dropout': (o) => new nn.Dropout(0.5, o),
   'nn.Flatten': (o) => new nn.Flatten(o),
+  'nn.Embedding': (o) => new nn.Embedding(2, 2, o),
+  'nn.LayerNorm': (o) => new nn.LayerNorm(2, o),
+  'nn.RMSNorm': (o) => new nn.RMSNorm(2, o),
+  'nn.GELU': (o) => new nn.GELU(o),
+  'nn.MultiheadAttention': (o) => new nn.MultiheadAttention(4, 2, o),
+  'MultiheadAttention#forward': (o) => new nn.MultiheadAttention(4, 2).forward(api.ones([3, 1, 4]), undefined, undefined, o),
+  'MultiheadAttention#forwardWithWeights': (o) => new nn.MultiheadAttention(4, 2).forwardWithWeights(api.ones([3, 1, 4]), undefined, undefined, o),
+  GPT: (o) => new api.GPT({ vocabSize: 4, blockSize: 4, nLayer: 1, nHead: 1, nEmbd: 4, ...o }),
+  'GPT#generate': (o) => new api.GPT({ vocabSize: 4, blockSize: 4, nLayer: 1, nHead: 1, nEmbd: 4 }).generate([[0]], 1, o),
 };
 
 /** Exports that take no options object (data, positional arguments only, classes, constants). */
@@ -155,6 +164,7 @@ const NO_OPTIONS = new Set([
   'Tanh', 'Sequential', 'Optimizer', 'makeDataset', 'datasetFromIdx', 'subset', 'splitDataset', 'splitMnist', 'loadIdxDir',
   'loadMnist', 'loadMnistPackage', 'parseIdx', 'readIdx', 'encodeIdx', 'isGzip', 'gunzip', 'formatProgress',
   'trainingChartSvg', 'twoLayerNet', 'makeOptimizer',
+  'SiLU', // nn.SiLU: no arguments
 ]);
 
 describe('every public options object refuses an unknown key, naming the valid keys', () => {

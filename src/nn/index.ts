@@ -7,5 +7,9 @@ export {
 } from './safetensors.ts';
 export { Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Unflatten, type Conv2dLayerOptions } from './conv.ts';
 export { BatchNorm1d, BatchNorm2d, Dropout, type BatchNormLayerOptions } from './norm.ts';
+export { Embedding, LayerNorm, RMSNorm, GELU, SiLU, type EmbeddingLayerOptions, type LayerNormLayerOptions, type RMSNormLayerOptions, type GELULayerOptions } from './embedding.ts';
+export {
+  MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions, type MultiheadAttentionWeightsOptions,
+} from './transformer.ts';
 /** Weight initialisers that fill a tensor in place, as torch.nn.init. */
 export * as init from './init.ts';
