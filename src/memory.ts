@@ -115,7 +115,11 @@ export interface MemoryInfo {
   liveTensors: number;
   /** Internal handles kept alive for backward passes that have not run yet. */
   savedForBackward: number;
-  /** GPU buffers held by live tensors, and their bytes (bucket-rounded). */
+  /**
+   * GPU buffers held by live tensors, and their bytes (bucket-rounded). A view (reshape, or an
+   * offset view from narrow / slice / split / chunk) adds none: it holds its parent's buffer,
+   * which stays counted here until the parent and all its views are disposed.
+   */
   liveBuffers: number;
   liveBytes: number;
   /** Released buffers kept for reuse. */

@@ -22,7 +22,8 @@ export async function snapshot(tensors: readonly Tensor[]): Promise<HostCopy[]> 
 
 /**
  * Re-create each tensor's GPU storage on the current device from a snapshot (after
- * `await init()` acquired a new device). Gradients are cleared.
+ * `await init()` acquired a new device). Gradients are cleared. Each tensor gets its own buffer:
+ * a restored offset view (a slice) no longer shares memory with its parent.
  */
 export function restore(tensors: readonly Tensor[], copies: readonly HostCopy[]): void {
   if (tensors.length !== copies.length) {

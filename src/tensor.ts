@@ -4,6 +4,7 @@ import { runtime } from './context.ts';
 import { ArgumentTypeError, DTypeError, DisposedTensorError, LimitError, ShapeError, ValueError, fmtShape } from './errors.ts';
 import type { Runtime } from './gpu/runtime.ts';
 import { trackTensor, untrackTensor } from './memory.ts';
+import { BufferView } from './gpu/buffer-view.ts';
 import { checkShape, flatten, inferShape, sizeOf, unflatten, type NestedArray, type Shape } from './shape.ts';
 import { option, parseArg, parseOptions, type OptionsOf, type OptionsSpec } from './options.ts';
 import type { GraphNode } from './autograd/graph.ts';
@@ -12,20 +13,50 @@ import type { GraphNode } from './autograd/graph.ts';
 export type DType = 'f32' | 'i32';
 export type TypedArrayFor<D extends DType> = D extends 'i32' ? Int32Array : Float32Array;
 
-/** A GPU buffer shared by tensor handles (reshape views, tensors saved for backward). */
+/**
+ * GPU memory shared by tensor handles (reshape views, tensors saved for backward): a whole pooled
+ * buffer, or an offset view, a byte range of another Storage's buffer (narrow / slice / split /
+ * chunk pieces that are one contiguous range at a bindable offset; see `view()`). A view retains
+ * the storage that owns the buffer, so that buffer goes back to the pool (or to a capture that
+ * pins it) only when the owner and every view of it are released. A view allocates nothing.
+ */
 export class Storage {
   refs = 1;
+  /** What kernels get from Tensor.buffer(): the buffer itself, or a BufferView of this storage's range. */
+  readonly handle: GPUBuffer;
   constructor(
     readonly rt: Runtime,
     readonly buffer: GPUBuffer,
     readonly bytes: number,
-  ) {}
+    /** For a view: the storage that owns `buffer` (retained until this view is released). */
+    readonly parent: Storage | null = null,
+    /** For a view: the byte offset of its range in `buffer`. */
+    readonly offset = 0,
+  ) {
+    this.handle = parent ? new BufferView(buffer, offset, bytes) : buffer;
+  }
   retain(): this {
     this.refs++;
     return this;
   }
   release(): void {
-    if (--this.refs === 0 && !this.rt.lost) this.rt.releaseBuffer(this.buffer);
+    if (--this.refs !== 0) return;
+    if (this.parent) this.parent.release();
+    else if (!this.rt.lost) this.rt.releaseBuffer(this.buffer);
+  }
+
+  /**
+   * A view of `bytes` bytes from `byteOffset` into this storage, sharing its buffer, or null where
+   * the device cannot bind that range: WebGPU binds a storage buffer only from an offset that is a
+   * multiple of minStorageBufferOffsetAlignment (often 256 bytes; read from the adapter), and only
+   * a non-empty range. The caller copies instead in those cases.
+   */
+  view(byteOffset: number, bytes: number): Storage | null {
+    const owner = this.parent ?? this;
+    const offset = this.offset + byteOffset;
+    if (bytes <= 0 || byteOffset < 0 || byteOffset + bytes > this.bytes) return null;
+    if (offset % this.rt.storageOffsetAlignment !== 0) return null;
+    return new Storage(this.rt, owner.retain().buffer, bytes, owner, offset);
   }
 }
 
@@ -112,9 +143,13 @@ export class Tensor {
     return this.live('runtime').rt;
   }
 
-  /** The GPU buffer. Throws DisposedTensorError when the tensor was disposed. */
+  /**
+   * The GPU buffer to bind: the tensor's own buffer, or for an offset view (a contiguous slice
+   * sharing its parent's memory) a BufferView of the parent's range, which only the Runtime's
+   * dispatch / copy / upload / read accept. Throws DisposedTensorError when the tensor was disposed.
+   */
   buffer(op = 'buffer'): GPUBuffer {
-    return this.live(op).buffer;
+    return this.live(op).handle;
   }
 
   /** The shared storage (for views such as reshape). */
@@ -149,7 +184,7 @@ export class Tensor {
   async data(): Promise<TypedArrayFor<this['dtype']>> {
     const s = this.live('data');
     const bytes = this.size * 4;
-    const raw = await s.rt.read(s.buffer, bytes, `data(${this.describe()})`);
+    const raw = await s.rt.read(s.handle, bytes, `data(${this.describe()})`);
     return (this.dtype === 'i32' ? new Int32Array(raw) : new Float32Array(raw)) as TypedArrayFor<this['dtype']>;
   }
 
@@ -192,7 +227,7 @@ export class Tensor {
     if (s.rt.hasPendingWork) s.rt.flush();
     const host = this.dtype === 'i32' ? Int32Array.from(values) : Float32Array.from(values);
     if (this.dtype === 'i32') this.intRange = host.length ? [Math.min(...host), Math.max(...host)] : null;
-    if (host.length) s.rt.upload(s.buffer, host);
+    if (host.length) s.rt.upload(s.handle, host);
     return this;
   }
 
@@ -202,6 +237,17 @@ export class Tensor {
     const t = new Tensor(s, shape, this.dtype, { internal: opts.internal, label: opts.label ?? this.label });
     t.intRange = this.intRange;
     return t;
+  }
+
+  /**
+   * A handle on the `sizeOf(shape)` elements from element `start` of this tensor's storage (an
+   * offset view: writes through either handle are seen by both), or null where the range cannot
+   * be bound at its offset (see Storage.view); the caller then copies. Elements are 4 bytes (f32
+   * and i32). The view's intRange is unknown (null): a slice may hold fewer values than its parent.
+   */
+  shareRange(shape: Shape, start: number, opts: { label?: string } = {}): Tensor | null {
+    const s = this.live('shareRange').view(start * 4, sizeOf(shape) * 4);
+    return s && new Tensor(s, shape, this.dtype, { label: opts.label ?? this.label });
   }
 
   toString(): string {

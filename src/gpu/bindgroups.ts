@@ -2,9 +2,11 @@
 // Node (and an object the browser serialises to its GPU process): an eager loop repeats its
 // dispatches with the same uniform slots (the uniform arena restarts at every flush) and,
 // through the pool, mostly the same buffers, so the bind group of an earlier dispatch with the
-// same layout, label, uniform slot and buffers is used again. A destroyed buffer is never
-// passed to a dispatch again, so its entries are never hit; they are dropped when the cache
-// starts over at its cap.
+// same layout, label, uniform slot and buffers (for an offset view: its parent buffer, offset
+// and size) is used again. A destroyed buffer is never passed to a dispatch again, so its
+// entries are never hit; they are dropped when the cache starts over at its cap.
+
+import { rangeOf } from './buffer-view.ts';
 
 /** Cached bind groups kept before the cache starts over. */
 const MAX_ENTRIES = 4096;
@@ -17,7 +19,12 @@ export class BindGroupCache {
   /** The cached bind group for these bindings, else `create()`'s (kept for next time). */
   get(layout: GPUBindGroupLayout, label: string, uniform: GPUBufferBinding, buffers: readonly GPUBuffer[], create: () => GPUBindGroup): GPUBindGroup {
     let key = `${this.id(layout)}|${label}|${this.id(uniform.buffer)}:${uniform.offset}`;
-    for (const b of buffers) key += `,${this.id(b)}`;
+    for (const b of buffers) {
+      // An offset view binds its parent's range: the key names the range, not the view object, so
+      // the next step's slice of the same pooled buffer reuses the bind group.
+      const r = rangeOf(b);
+      key += r.buffer === b ? `,${this.id(b)}` : `,${this.id(r.buffer)}@${r.offset}+${r.size}`;
+    }
     let group = this.groups.get(key);
     if (!group) {
       group = create();

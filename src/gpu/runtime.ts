@@ -8,6 +8,7 @@ import { CaptureRecording, type ParamsRefresh } from './capture.ts';
 import { PipelineCache, type KernelKey } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
 import { BindGroupCache } from './bindgroups.ts';
+import { bindingOf, rangeOf } from './buffer-view.ts';
 import { settle } from './settle.ts';
 import { adapterKind, isCpuDriver, type AdapterKind, type KernelFamily } from './kind.ts';
 
@@ -89,6 +90,11 @@ export class Runtime {
   private readonly pinned = new Map<GPUBuffer, CaptureRecording>();
 
   readonly limits: EffectiveLimits;
+  /**
+   * The device's minStorageBufferOffsetAlignment: an offset view (Storage.view) must start at a
+   * multiple of it, since WebGPU binds storage buffers only from such offsets.
+   */
+  readonly storageOffsetAlignment: number;
   readonly debug: boolean;
   /**
    * A CPU rasterizer (lavapipe, SwiftShader, WARP...) rather than a GPU, and which: kernels
@@ -118,6 +124,7 @@ export class Runtime {
       maxComputeWorkgroupStorageSize: cap('maxComputeWorkgroupStorageSize'),
       maxComputeInvocationsPerWorkgroup: cap('maxComputeInvocationsPerWorkgroup'),
     };
+    this.storageOffsetAlignment = d.minStorageBufferOffsetAlignment;
     this.debug = options.debug ?? false;
     this.kind = adapterKind(adapter, options.kernels);
     const cpuAdapter = isCpuDriver(adapter);
@@ -167,14 +174,15 @@ export class Runtime {
     return this.encoder;
   }
 
-  /** Reserve an aligned slot in the uniform arena, copy `params` there and return its binding. */
+  /** The bind group of a dispatch: the uniform slot, then each (possibly offset view) buffer. */
   private createBindGroup(layout: GPUBindGroupLayout, uniform: GPUBufferBinding, buffers: readonly GPUBuffer[], label: string): GPUBindGroup {
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: uniform }];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: bindingOf(buffer) }));
     this.stats.bindGroups++;
     return this.device.createBindGroup({ label, layout, entries });
   }
 
+  /** Reserve an aligned slot in the uniform arena, copy `params` there and return its binding. */
   private uniform(params: ArrayBufferView): GPUBufferBinding {
     const size = Math.max(16, Math.ceil(params.byteLength / 16) * 16);
     if (this.uniformOffset + size > UNIFORM_CHUNK) {
@@ -199,7 +207,8 @@ export class Runtime {
   }
 
   /**
-   * Record one kernel launch. `buffers` are bound after the uniform (binding 0) in order.
+   * Record one kernel launch. `buffers` are bound after the uniform (binding 0) in order; an
+   * offset view (BufferView) is bound as its parent's range.
    * The grid is given in workgroups; callers split grids larger than the device limit.
    */
   dispatch(key: KernelKey, params: ArrayBufferView, buffers: readonly GPUBuffer[], grid: Grid, label: string, refresh?: ParamsRefresh): void {
@@ -236,7 +245,7 @@ export class Runtime {
     }
     if (rec) {
       rec.commands.push({ kind: 'dispatch', pipeline: kernel.pipeline, bindGroup, grid: [x, y, z] });
-      for (const b of buffers) this.pin(b, rec);
+      for (const b of buffers) this.pin(rangeOf(b).buffer, rec);
     }
   }
 
@@ -316,10 +325,16 @@ export class Runtime {
     rec.destroyUniforms();
   }
 
-  /** Record a buffer-to-buffer copy in order with the kernels. */
-  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+  /** Record a buffer-to-buffer copy in order with the kernels (offsets relative to each, possibly view, buffer). */
+  copy(srcBuf: GPUBuffer, srcOffset: number, dstBuf: GPUBuffer, dstOffset: number, bytes: number): void {
     this.assertAlive('copy');
     if (bytes === 0) return;
+    const s = rangeOf(srcBuf);
+    const d = rangeOf(dstBuf);
+    const src = s.buffer;
+    const dst = d.buffer;
+    srcOffset += s.offset;
+    dstOffset += d.offset;
     this.ensureEncoderNoPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
     const rec = this.recording;
     if (rec) {
@@ -329,16 +344,20 @@ export class Runtime {
     }
   }
 
-  /** Upload host data into a buffer that no unsubmitted command references (fresh from the pool). */
-  upload(buf: GPUBuffer, data: ArrayBufferView): void {
+  /**
+   * Upload host data into a buffer (or an offset view's range) that no unsubmitted command
+   * references (fresh from the pool, or after a flush).
+   */
+  upload(target: GPUBuffer, data: ArrayBufferView): void {
     this.assertAlive('upload');
+    const { buffer: buf, offset } = rangeOf(target);
     const bytes = Math.ceil(data.byteLength / 4) * 4;
     if (bytes === data.byteLength) {
-      this.device.queue.writeBuffer(buf, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+      this.device.queue.writeBuffer(buf, offset, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
     } else {
       const padded = new Uint8Array(bytes);
       padded.set(new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength));
-      this.device.queue.writeBuffer(buf, 0, padded);
+      this.device.queue.writeBuffer(buf, offset, padded);
     }
     this.stats.uploads++;
   }
@@ -371,8 +390,8 @@ export class Runtime {
     this.pool.onSubmitted();
   }
 
-  /** Copy `bytes` from `src` to the host. Flushes, waits for the GPU and surfaces GPU errors. */
-  async read(src: GPUBuffer, bytes: number, label: string): Promise<ArrayBuffer> {
+  /** Copy `bytes` from `from` (a buffer or an offset view) to the host. Flushes, waits for the GPU and surfaces GPU errors. */
+  async read(from: GPUBuffer, bytes: number, label: string): Promise<ArrayBuffer> {
     this.assertAlive(label);
     if (this.recording) {
       throw new GPUExecutionError(`${label}: cannot read back inside capture '${this.recording.label}' (a replay runs no JS); read after run()`);
@@ -382,7 +401,8 @@ export class Runtime {
     const staging =
       free?.pop() ??
       this.device.createBuffer({ label: `webgrad:readback(${size})`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    if (bytes > 0) this.ensureEncoderNoPass().copyBufferToBuffer(src, 0, staging, 0, size);
+    const src = rangeOf(from);
+    if (bytes > 0) this.ensureEncoderNoPass().copyBufferToBuffer(src.buffer, src.offset, staging, 0, size);
     const numerics = this.numerics?.beforeFlush() ?? null;
     this.flush();
     this.stats.readbacks++;

@@ -1,11 +1,16 @@
 // Slicing and joining: narrow / slice, split / chunk (windows of one dim), concat / cat and
 // stack (inputs joined along one dim). PyTorch's semantics and names.
 //
-// Storage note: a webgrad Storage is one whole GPU buffer bound from offset 0 (every kernel binds
-// the full buffer, and storage-buffer binding offsets must be 256-byte aligned), so a window is a
-// copy, not an offset view. A window that is one contiguous range (a narrow of the leading dim of
-// a contiguous tensor, or any dim whose leading dims are all 1) is a single buffer-to-buffer copy
-// with no kernel; other windows run the copy_block kernel (shaders/slice.wgsl).
+// Views: a window that is one contiguous range of x (a narrow of the leading dim, of any dim whose
+// leading dims are all 1, or one spanning its whole dim; so split / chunk pieces along dim 0) is
+// an offset view sharing x's memory, as in PyTorch, when it is non-empty and starts at a byte
+// offset the device can bind: a multiple of minStorageBufferOffsetAlignment (often 256 bytes,
+// e.g. a row start of a [*, 64] f32 tensor; see Storage.view). Writes through a view (in-place
+// optimizer steps, write()) change the parent's range, and a view keeps the parent's buffer alive
+// after the parent is disposed. Any other window is a copy: a contiguous one a single
+// buffer-to-buffer copy with no kernel, a strided one the copy_block kernel (shaders/slice.wgsl).
+// cat of one tensor copies (torch.cat returns new memory); concat's gradients are views of the
+// output gradient where the rule allows.
 import { ShapeError, ValueError, fmtShape } from '../errors.ts';
 import { normalizeAxis, sameShape, sizeOf } from '../shape.ts';
 import { empty, Tensor } from '../tensor.ts';
@@ -19,6 +24,19 @@ function windowOf(shape: readonly number[], dim: number): { rows: number; inner:
   return { rows: sizeOf(shape.slice(0, dim)), inner, pitch: shape[dim] * inner };
 }
 
+/**
+ * Dim-window [start, start + length) of x: an offset view of x's storage where the window is one
+ * contiguous, non-empty range at a bindable offset (the rule above), else a copy.
+ */
+function narrowWindow(x: Tensor, dim: number, start: number, length: number, op: string): Tensor {
+  const w = windowOf(x.shape, dim);
+  if (w.rows === 1 || length === x.shape[dim]) {
+    const view = x.shareRange(x.shape.map((s, i) => (i === dim ? length : s)), start * w.inner, { label: op });
+    if (view) return view;
+  }
+  return narrowCopy(x, dim, start, length, op);
+}
+
 /** Copy dim-window [start, start + length) of x into a new tensor. */
 function narrowCopy(x: Tensor, dim: number, start: number, length: number, op: string): Tensor {
   const outShape = x.shape.map((s, i) => (i === dim ? length : s));
@@ -29,10 +47,21 @@ function narrowCopy(x: Tensor, dim: number, start: number, length: number, op: s
   return out;
 }
 
-export const narrowOp = defineOp<{ dim: number; start: number; length: number }, undefined>({
+/** narrow's attributes; `copy` forces new memory (cat of one tensor), else a view where the rule allows. */
+export interface NarrowAttrs {
+  dim: number;
+  start: number;
+  length: number;
+  copy?: boolean;
+}
+
+export const narrowOp = defineOp<NarrowAttrs, undefined>({
   name: 'narrow',
   arity: 1,
-  forward: ([x], { dim, start, length }) => ({ out: narrowCopy(x, dim, start, length, 'narrow'), saved: undefined }),
+  forward: ([x], { dim, start, length, copy }) => ({
+    out: copy ? narrowCopy(x, dim, start, length, 'narrow') : narrowWindow(x, dim, start, length, 'narrow'),
+    saved: undefined,
+  }),
   // The window of a zero tensor of x's shape holds g.
   backward: (g, _s, { inputs, attrs: { dim, start, length } }) => {
     const shape = inputs[0].shape;
@@ -64,7 +93,7 @@ const concat2 = defineOp<{ dim: number }, undefined>({
     return inputs.map((x, i) => {
       const s = start;
       start += x.shape[dim];
-      return needsGrad[i] ? narrowCopy(g, dim, s, x.shape[dim], 'concat.grad') : null;
+      return needsGrad[i] ? narrowWindow(g, dim, s, x.shape[dim], 'concat.grad') : null;
     });
   },
 });
@@ -133,7 +162,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
       throw new ShapeError('cat', tensors.map((u) => u.shape), `tensors must have the same shape except in dim ${d}`);
     }
   }
-  if (tensors.length === 1) return apply(narrowOp, [first], { dim: d, start: 0, length: first.shape[d] });
+  if (tensors.length === 1) return apply(narrowOp, [first], { dim: d, start: 0, length: first.shape[d], copy: true });
   return apply(concatFor(tensors.length), tensors, { dim: d });
 }
 
