@@ -279,8 +279,4 @@ export class MultiheadAttention extends Module {
   protected override extraRepr(): string {
     return `(embedDim=${this.embedDim}, numHeads=${this.numHeads}${this.batchFirst ? ', batchFirst=true' : ''}${this.dropout ? `, dropout=${this.dropout}` : ''})`;
   }
-
-  override toString(): string {
-    return `MultiheadAttention${this.extraRepr()}`;
-  }
 }
