@@ -43,6 +43,7 @@ export * as nn from './nn/index.ts';
 /** Optimizers (SGD, Adam, AdamW), as torch.optim. */
 export * as optim from './optim/index.ts';
 export { Module, Linear, ReLU, Sigmoid, Tanh, Sequential, toSafetensors, loadSafetensors } from './nn/index.ts';
+export { clipGradNorm, type ClipGradNormOptions } from './nn/utils.ts';
 export { Optimizer, SGD, Adam, AdamW } from './optim/index.ts';
 /** Models: nanoGPT's GPT (state-dict names as nanoGPT's, docs/TRAINING.md). */
 export { GPT, type GPTConfig, type GenerateOptions } from './models/gpt.ts';

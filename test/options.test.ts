@@ -95,6 +95,7 @@ const TAKES_OPTIONS: Record<string, (bad: Bad) => unknown> = {
   mseLoss: (o) => api.mseLoss(x23(), x23(), o),
   softmaxCrossEntropy: (o) => api.softmaxCrossEntropy(x23(), api.tensor([0, 1], { dtype: 'i32' }), o),
   crossEntropy: (o) => api.crossEntropy(x23(), api.tensor([0, 1], { dtype: 'i32' }), o),
+  clipGradNorm: (o) => api.clipGradNorm([api.tensor([1], { requiresGrad: true })], 1, o),
   backward: (o) => api.backward(api.tensor([1], { requiresGrad: true }).sum(), undefined, o),
   memory: (o) => api.memory(o),
   capture: (o) => api.capture(() => 0, o),

@@ -13,3 +13,5 @@ export {
 } from './transformer.ts';
 /** Weight initialisers that fill a tensor in place, as torch.nn.init. */
 export * as init from './init.ts';
+/** Gradient utilities, as torch.nn.utils (clipGradNorm). */
+export * as utils from './utils.ts';

@@ -81,19 +81,8 @@ export abstract class Optimizer {
     const lr = this.scheduler ? checkLr(`${this.name} scheduler(${this.stepCount})`, this.scheduler(this.stepCount)) : this.lrValue;
     const work: { p: NamedParam; grad: Tensor }[] = [];
     for (const p of this.params) {
-      if (p.tensor.disposed) throw new DisposedTensorError(`${this.name}.step`, `parameter '${p.name}'`);
-      const g = p.tensor.grad;
+      const g = checkedGrad(`${this.name}.step`, p);
       if (!g) continue;
-      if (g.disposed) throw new DisposedTensorError(`${this.name}.step`, `gradient of parameter '${p.name}'`);
-      if (g.dtype !== 'f32') throw new DTypeError(`${this.name}.step`, `gradient of parameter '${p.name}' must be f32, got ${g.dtype}`);
-      if (!sameShape(g.shape, p.tensor.shape)) {
-        throw new ShapeError(
-          `${this.name}.step`,
-          [g.shape, p.tensor.shape],
-          `gradient of parameter '${p.name}' has shape ${fmtShape(g.shape)} but the parameter is ${fmtShape(p.tensor.shape)}`,
-        );
-      }
-      if (g.runtime !== p.tensor.runtime) throw new ValueError(`${this.name}.step`, `gradient of parameter '${p.name}' lives on another device`);
       work.push({ p, grad: g });
     }
     for (const { p, grad } of work) {
@@ -148,7 +137,25 @@ export abstract class Optimizer {
   protected abstract update(p: NamedParam, grad: Tensor, lr: number, t: number): void;
 }
 
-function namedParams(op: string, source: ParamSource): NamedParam[] {
+/**
+ * The gradient of a parameter, checked (null when it has none): a live f32 tensor of the
+ * parameter's shape on its device, else a typed error naming the parameter.
+ */
+export function checkedGrad(op: string, p: NamedParam): Tensor | null {
+  if (p.tensor.disposed) throw new DisposedTensorError(op, `parameter '${p.name}'`);
+  const g = p.tensor.grad;
+  if (!g) return null;
+  if (g.disposed) throw new DisposedTensorError(op, `gradient of parameter '${p.name}'`);
+  if (g.dtype !== 'f32') throw new DTypeError(op, `gradient of parameter '${p.name}' must be f32, got ${g.dtype}`);
+  if (!sameShape(g.shape, p.tensor.shape)) {
+    throw new ShapeError(op, [g.shape, p.tensor.shape], `gradient of parameter '${p.name}' has shape ${fmtShape(g.shape)} but the parameter is ${fmtShape(p.tensor.shape)}`);
+  }
+  if (g.runtime !== p.tensor.runtime) throw new ValueError(op, `gradient of parameter '${p.name}' lives on another device`);
+  return g;
+}
+
+/** [name, tensor] pairs from any ParamSource (a model, tensors, pairs), each f32 and listed once. */
+export function namedParams(op: string, source: ParamSource): NamedParam[] {
   let pairs: (readonly [string, Tensor])[];
   const iterable = source !== null && typeof source === 'object' && typeof (source as Iterable<unknown>)[Symbol.iterator] === 'function';
   if (iterable && !(source instanceof Tensor)) {

@@ -30,3 +30,16 @@ export function adamStepRef(p: readonly number[], g: readonly number[], o: StepO
     return pi - (o.lr / (1 - b1)) * (m / (Math.sqrt(v) / Math.sqrt(1 - b2) + eps));
   });
 }
+
+/**
+ * torch.nn.utils.clip_grad_norm_ in float64: the `p`-norm (Infinity: max |g|) of the per-tensor
+ * norms, and every gradient times min(1, maxNorm / (norm + 1e-6)).
+ */
+export function clipGradNormRef(grads: readonly (readonly number[])[], maxNorm: number, p: number): { norm: number; clipped: number[][] } {
+  const norms = grads.map((g) =>
+    p === Infinity ? g.reduce((m, v) => (Number.isNaN(v) || Number.isNaN(m) ? NaN : Math.max(m, Math.abs(v))), 0) : g.reduce((s, v) => s + Math.abs(v) ** p, 0) ** (1 / p),
+  );
+  const norm = p === Infinity ? norms.reduce((m, v) => (Number.isNaN(v) || Number.isNaN(m) ? NaN : Math.max(m, v)), 0) : norms.reduce((s, v) => s + v ** p, 0) ** (1 / p);
+  const coef = Number.isNaN(norm) ? NaN : Math.min(1, maxNorm / (norm + 1e-6));
+  return { norm, clipped: grads.map((g) => g.map((v) => v * coef)) };
+}
