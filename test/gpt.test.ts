@@ -1,7 +1,7 @@
 // The model zoo's GPT (src/models/gpt.ts): nanoGPT's state-dict names, initialisation, a few
 // training steps on a tiny sequence that lower the loss, generation, and typed errors.
 import { describe, expect, it } from 'vitest';
-import { GPT, ShapeError, ValueError, optim, tensor, tidy, type Tensor } from '../src/index.ts';
+import { GPT, ShapeError, ValueError, capture, optim, tensor, tidy, type Tensor } from '../src/index.ts';
 
 const CFG = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, seed: 3 };
 const ids = (rows: number[][]): Tensor => tensor(Int32Array.from(rows.flat()), { shape: [rows.length, rows[0].length], dtype: 'i32' });
@@ -72,6 +72,47 @@ describe('GPT', () => {
     const out = await m.eval().generate([[1, 2, 3]], 4, { temperature: 0.01, seed: 1 });
     expect(out).toEqual([[1, 2, 3, 4, 5, 6, 7]]);
         m.dispose();
+  });
+
+  it('a training step replays under capture() with the losses of eager steps', async () => {
+    const batches = [0, 1, 2].map((s) => Array.from({ length: 2 * 9 }, (_, i) => (i * (s + 2) + s) % 11));
+    const split = (b: number[]) => [ids([b.slice(0, 8), b.slice(9, 17)]), ids([b.slice(1, 9), b.slice(10, 18)])];
+    const eager = new GPT(CFG);
+    const eagerOpt = new optim.AdamW(eager, { lr: 1e-2 });
+    const want: number[] = [];
+    for (const b of batches) {
+      const [x, y] = split(b);
+      const l = tidy(() => {
+        eagerOpt.zeroGrad();
+        const loss = eager.loss(x, y);
+        loss.backward();
+        eagerOpt.step();
+        return loss;
+      });
+      want.push((await l.data())[0]);
+    }
+    const m = new GPT(CFG);
+    const opt = new optim.AdamW(m, { lr: 1e-2 });
+    const [x, y] = split(batches[0]);
+    const step = capture(() => {
+      opt.zeroGrad();
+      const loss = m.loss(x, y);
+      loss.backward();
+      opt.step();
+      return loss;
+    });
+    const got: number[] = [];
+    for (const b of batches) {
+      const [bx, by] = split(b);
+      x.write(await bx.data());
+      y.write(await by.data());
+      got.push((await step.run().data())[0]);
+    }
+    expect(step.replays).toBe(2);
+    want.forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThan(1e-5));
+    step.dispose();
+    for (const o of [opt, eagerOpt]) o.dispose();
+    for (const g of [m, eager]) g.dispose();
   });
 
   it('generate is seeded, crops the context to blockSize, honours topK and streams tokens', async () => {

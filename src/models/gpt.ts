@@ -11,7 +11,7 @@ import { softmaxCrossEntropy } from '../ops/loss.ts';
 import { matmul } from '../ops/matmul.ts';
 import { permute, reshape } from '../ops/shape.ts';
 import { chunk, narrow } from '../ops/slice.ts';
-import { tidy } from '../memory.ts';
+import { keep, tidy } from '../memory.ts';
 import { option, parseOptions, type OptionsOf } from '../options.ts';
 import { Rng, drawSeed, generatorFor } from '../random.ts';
 import { Tensor, tensor } from '../tensor.ts';
@@ -194,6 +194,7 @@ export class GPT extends Module {
   readonly h: readonly Block[];
   readonly ln_f: LayerNorm;
   readonly lm_head: Module;
+  private readonly positions = new Map<number, Tensor>();
 
   constructor(config: GPTConfig) {
     super();
@@ -225,10 +226,23 @@ export class GPT extends Module {
     this.checkIds(ids);
     const T = ids.shape[1];
     return tidy(() => {
-      let x = this.drop.forward(add(this.wte.forward(ids), this.wpe.forward(arange(T, { dtype: 'i32' }))));
+      let x = this.drop.forward(add(this.wte.forward(ids), this.wpe.forward(this.positionIds(T))));
       for (const block of this.h) x = block.forward(x);
       return this.ln_f.forward(x);
     });
+  }
+
+  /** arange(T) as i32, uploaded once per length (a step then uploads nothing but its batch). */
+  private positionIds(T: number): Tensor {
+    let p = this.positions.get(T);
+    if (!p) this.positions.set(T, (p = keep(arange(T, { dtype: 'i32', label: 'GPT.positions' }))));
+    return p;
+  }
+
+  override dispose(): void {
+    for (const p of this.positions.values()) p.dispose();
+    this.positions.clear();
+    super.dispose();
   }
 
   /** Logits [B, T, vocabSize] for i32 ids [B, T]. */
