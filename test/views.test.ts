@@ -3,9 +3,12 @@
 // allocation, writes through either handle seen by both, the parent's buffer alive while a view
 // uses it); any other window copies. Values and gradients against the float64 reference for
 // aligned and unaligned starts, kernels reading views, in-place optimizer steps through a view,
-// capture replay, and both kernel families (the GPU family via init({ kernels: 'gpu' })).
+// capture replay, both kernel families (the GPU family via init({ kernels: 'gpu' })) and
+// device-loss recovery.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capture, cat, chunk, init, matmul, memory, narrow, runtime, slice, split, tensor, tidy, type Tensor } from '../src/index.ts';
+import {
+  DeviceLostError, capture, cat, chunk, init, linear, matmul, memory, narrow, restore, runtime, slice, snapshot, split, tensor, tidy, type Tensor,
+} from '../src/index.ts';
 import { SGD } from '../src/optim/index.ts';
 import { BufferView } from '../src/gpu/buffer-view.ts';
 import { checkOp, input, randomRef, testSeed } from './ops-harness.ts';
@@ -121,6 +124,29 @@ function suite(family: string): void {
       for (const t of [x, w, v, y, sm, x.grad!]) t.dispose();
     });
 
+    it('linear with a view weight and bias (fused bias epilogue) equals linear on copies, gradients included', async () => {
+      const W = alignFloats();
+      const x = tensor(iota(5 * 16).map((e) => Math.sin(e)), { shape: [5, 16] });
+      const wBig = tensor(iota(48 * W).map((e) => Math.cos(e) / 4), { shape: [48, W], requiresGrad: true });
+      const bBig = tensor(iota(3 * W).map((e) => Math.sin(e / 3)), { shape: [3 * W], requiresGrad: true });
+      const w = narrow(wBig, 0, 16, 16);
+      const b = narrow(bBig, 0, W, W);
+      expect([isView(w), isView(b)]).toEqual([true, true]);
+      const yView = linear(x, w, b, 'relu');
+      const wCopy = tensor(await w.data(), { shape: [16, W], requiresGrad: true });
+      const bCopy = tensor(await b.data(), { shape: [W], requiresGrad: true });
+      const yCopy = linear(x, wCopy, bCopy, 'relu');
+      expectClose(await yView.data(), await yCopy.data(), { rtol: 1e-6, atol: 1e-6 });
+      yView.sum().backward();
+      yCopy.sum().backward();
+      const gw = await wBig.grad!.data();
+      const gb = await bBig.grad!.data();
+      expect(gw.subarray(0, 16 * W).every((e) => e === 0) && gw.subarray(32 * W).every((e) => e === 0)).toBe(true);
+      expectClose(gw.subarray(16 * W, 32 * W), await wCopy.grad!.data(), { rtol: 1e-6, atol: 1e-6 });
+      expectClose(gb.subarray(W, 2 * W), await bCopy.grad!.data(), { rtol: 1e-6, atol: 1e-6 });
+      for (const t of [x, wBig, bBig, w, b, yView, wCopy, bCopy, yCopy, wBig.grad!, bBig.grad!, wCopy.grad!, bCopy.grad!]) t.dispose();
+    });
+
     it('a view keeps its parent buffer alive after the parent is disposed, and the pool never hands it out', async () => {
       const W = alignFloats();
       const x = tensor(iota(4 * W), { shape: [4, W] });
@@ -210,4 +236,24 @@ describe('GPU family', () => {
     expect(runtime().kind.cpu).toBe(false);
   });
   suite('gpu');
+});
+
+describe('device loss', () => {
+  it('snapshot reads a view at its offset; after restore() the view has its own buffer', async () => {
+    const W = alignFloats();
+    const x = tensor(iota(2 * W), { shape: [2, W] });
+    const v = narrow(x, 0, 1, 1);
+    expect(isView(v)).toBe(true);
+    const saved = await snapshot([x, v]);
+    runtime().device.destroy();
+    await expect(v.data()).rejects.toBeInstanceOf(DeviceLostError);
+    await init();
+    restore([x, v], saved);
+    expect(isView(v)).toBe(false);
+    expect(Array.from(await v.data())).toEqual(Array.from(iota(W, W)));
+    x.write(new Float32Array(2 * W));
+    expect(Array.from(await v.data())).toEqual(Array.from(iota(W, W)));
+    x.dispose();
+    v.dispose();
+  });
 });
