@@ -4,6 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { GPT, ShapeError, ValueError, capture, optim, tensor, tidy, type Tensor } from '../src/index.ts';
 
 const CFG = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, seed: 3 };
+/** One optimizer step on the mean next-token loss (no tidy: capture() and the callers scope it). */
+function step(m: GPT, opt: optim.Optimizer, x: Tensor, y: Tensor): Tensor {
+  opt.zeroGrad();
+  const loss = m.loss(x, y);
+  loss.backward();
+  opt.step();
+  return loss;
+}
 const ids = (rows: number[][]): Tensor => tensor(Int32Array.from(rows.flat()), { shape: [rows.length, rows[0].length], dtype: 'i32' });
 
 describe('GPT', () => {
@@ -56,13 +64,7 @@ describe('GPT', () => {
     const opt = new optim.AdamW(m.parameters(), { lr: 1e-2, weightDecay: 0 });
     const losses: number[] = [];
     for (let s = 0; s < 30; s++) {
-      const loss = tidy(() => {
-        opt.zeroGrad();
-        const l = m.loss(x, y);
-        l.backward();
-        opt.step();
-        return l;
-      });
+      const loss = tidy(() => step(m, opt, x, y));
       losses.push((await loss.data())[0]);
       loss.dispose();
     }
@@ -82,35 +84,23 @@ describe('GPT', () => {
     const want: number[] = [];
     for (const b of batches) {
       const [x, y] = split(b);
-      const l = tidy(() => {
-        eagerOpt.zeroGrad();
-        const loss = eager.loss(x, y);
-        loss.backward();
-        eagerOpt.step();
-        return loss;
-      });
+      const l = tidy(() => step(eager, eagerOpt, x, y));
       want.push((await l.data())[0]);
     }
     const m = new GPT(CFG);
     const opt = new optim.AdamW(m, { lr: 1e-2 });
     const [x, y] = split(batches[0]);
-    const step = capture(() => {
-      opt.zeroGrad();
-      const loss = m.loss(x, y);
-      loss.backward();
-      opt.step();
-      return loss;
-    });
+    const captured = capture(() => step(m, opt, x, y));
     const got: number[] = [];
     for (const b of batches) {
       const [bx, by] = split(b);
       x.write(await bx.data());
       y.write(await by.data());
-      got.push((await step.run().data())[0]);
+      got.push((await captured.run().data())[0]);
     }
-    expect(step.replays).toBe(2);
+    expect(captured.replays).toBe(2);
     want.forEach((w, i) => expect(Math.abs(got[i] - w)).toBeLessThan(1e-5));
-    step.dispose();
+    captured.dispose();
     for (const o of [opt, eagerOpt]) o.dispose();
     for (const g of [m, eager]) g.dispose();
   });

@@ -135,7 +135,7 @@ describe.skipIf(!torchVersion && process.env.CI !== 'true')(`PyTorch interop for
     expect(torchVersion, reason).not.toBeNull();
   });
 
-  it('webgrad GPT -> torch: strict=True load, same logits, loss and gradients', async () => {
+  it('GPT checkpoints both ways: webgrad -> torch (strict=True; same logits, loss and gradients) and torch -> webgrad (same logits)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'webgrad-gpt-'));
     const model = new GPT({ ...CFG, seed: 21 });
     const ids = i32(idsData);
@@ -152,6 +152,7 @@ describe.skipIf(!torchVersion && process.env.CI !== 'true')(`PyTorch interop for
     writeFileSync(join(dir, 'model.safetensors'), await nn.toSafetensors(model));
     writeFileSync(join(dir, 'ids.i32'), idsData);
     writeFileSync(join(dir, 'targets.i32'), targetData);
+    // One python process for both directions (importing torch is most of its time).
     const r = python(
       String.raw`
 d = sys.argv[1]
@@ -165,7 +166,18 @@ loss = F.cross_entropy(logits.view(-1, 13), targets.view(-1))
 loss.backward()
 logits.detach().numpy().astype(np.float32).tofile(d + '/logits.f32')
 save(d + '/grads.safetensors', {n: p.grad for n, p in m.named_parameters()})
-print(json.dumps({'keys': list(state.keys()), 'loss': loss.item(), 'tied': m.lm_head.weight.data_ptr() == m.transformer.wte.weight.data_ptr()}))
+tied = m.lm_head.weight.data_ptr() == m.transformer.wte.weight.data_ptr()
+
+# torch -> webgrad: a torch-initialised model with non-trivial LayerNorm and bias values.
+torch.manual_seed(0)
+t = GPT(13, 9, 2, 2, 16)
+with torch.no_grad():
+    for n, p in t.named_parameters():
+        if n.endswith('bias') or 'ln' in n:
+            p.add_(torch.randn_like(p) * 0.1)
+    t(ids).numpy().astype(np.float32).tofile(d + '/torch-logits.f32')
+save(d + '/torch.safetensors', t.state_dict())
+print(json.dumps({'keys': list(state.keys()), 'loss': loss.item(), 'tied': tied}))
 `,
       dir,
     ) as { keys: string[]; loss: number; tied: boolean };
@@ -181,34 +193,13 @@ print(json.dumps({'keys': list(state.keys()), 'loss': loss.item(), 'tied': m.lm_
     }
     loss.dispose();
     model.dispose();
-  });
 
-  it('torch GPT -> webgrad: a torch checkpoint loads and gives torch logits', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'webgrad-gpt-'));
-    writeFileSync(join(dir, 'ids.i32'), idsData);
-    python(
-      String.raw`
-d = sys.argv[1]
-torch.manual_seed(0)
-m = GPT(13, 9, 2, 2, 16)
-with torch.no_grad():
-    for n, p in m.named_parameters():
-        if n.endswith('bias') or 'ln' in n:
-            p.add_(torch.randn_like(p) * 0.1)  # non-trivial LayerNorm and bias values
-save(d + '/torch.safetensors', m.state_dict())
-ids = torch.from_numpy(np.fromfile(d + '/ids.i32', dtype=np.int32).astype(np.int64).reshape(2, 7))
-with torch.no_grad():
-    m(ids).numpy().astype(np.float32).tofile(d + '/logits.f32')
-print(json.dumps({'ok': True}))
-`,
-      dir,
-    );
-    const model = new GPT({ ...CFG, seed: 5 });
-    nn.loadSafetensors(model, new Uint8Array(readFileSync(join(dir, 'torch.safetensors'))));
-    const logits = model.forward(i32(idsData));
-    expectClose((await logits.data()) as Float32Array, f32(join(dir, 'logits.f32')), { atol: 1e-4, rtol: 1e-4 });
-    logits.dispose();
-    model.dispose();
+    const loaded = new GPT({ ...CFG, seed: 5 });
+    nn.loadSafetensors(loaded, new Uint8Array(readFileSync(join(dir, 'torch.safetensors'))));
+    const out = loaded.forward(ids);
+    expectClose((await out.data()) as Float32Array, f32(join(dir, 'torch-logits.f32')), { atol: 1e-4, rtol: 1e-4 });
+    out.dispose();
+    loaded.dispose();
   });
 
   it('nn.MultiheadAttention matches torch.nn.MultiheadAttention: outputs, weights and gradients', async () => {
