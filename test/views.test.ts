@@ -11,6 +11,7 @@ import {
 } from '../src/index.ts';
 import { SGD } from '../src/optim/index.ts';
 import { BufferView } from '../src/gpu/buffer-view.ts';
+import { BindGroupCache } from '../src/gpu/bindgroups.ts';
 import { checkOp, input, randomRef, testSeed } from './ops-harness.ts';
 import { expectClose } from './helpers.ts';
 
@@ -222,6 +223,27 @@ function suite(family: string): void {
     });
   });
 }
+
+describe('bind groups of views', () => {
+  it('are cached by parent buffer, offset and size, not by view object', () => {
+    const rt = runtime();
+    const A = rt.storageOffsetAlignment;
+    const parent = rt.device.createBuffer({ label: 'views-test', size: 4 * A, usage: GPUBufferUsage.STORAGE });
+    const layout = rt.device.createBindGroupLayout({ entries: [] });
+    const uniform = { buffer: parent, offset: 0, size: 16 };
+    const cache = new BindGroupCache();
+    let created = 0;
+    const get = (b: GPUBuffer) => cache.get(layout, 'test', uniform, [b], () => (created++, {} as GPUBindGroup));
+    const first = get(new BufferView(parent, A, A));
+    expect(get(new BufferView(parent, A, A))).toBe(first); // a new view of the same range
+    expect(created).toBe(1);
+    get(new BufferView(parent, 2 * A, A));
+    get(new BufferView(parent, A, 2 * A));
+    get(parent);
+    expect(created).toBe(4);
+    parent.destroy();
+  });
+});
 
 suite('default');
 

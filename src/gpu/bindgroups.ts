@@ -6,7 +6,7 @@
 // and size) is used again. A destroyed buffer is never passed to a dispatch again, so its
 // entries are never hit; they are dropped when the cache starts over at its cap.
 
-import { rangeOf } from './buffer-view.ts';
+import { BufferView } from './buffer-view.ts';
 
 /** Cached bind groups kept before the cache starts over. */
 const MAX_ENTRIES = 4096;
@@ -22,8 +22,7 @@ export class BindGroupCache {
     for (const b of buffers) {
       // An offset view binds its parent's range: the key names the range, not the view object, so
       // the next step's slice of the same pooled buffer reuses the bind group.
-      const r = rangeOf(b);
-      key += r.buffer === b ? `,${this.id(b)}` : `,${this.id(r.buffer)}@${r.offset}+${r.size}`;
+      key += b instanceof BufferView ? `,${this.id(b.parent)}@${b.offset}+${b.size}` : `,${this.id(b)}`;
     }
     let group = this.groups.get(key);
     if (!group) {

@@ -61,6 +61,11 @@ export function rangeOf(b: GPUBuffer): BufferRange {
   return b instanceof BufferView ? { buffer: b.parent, offset: b.offset, size: b.size } : { buffer: b, offset: 0, size: b.size };
 }
 
+/** The buffer that holds a (possibly view) buffer's memory: what captures pin. */
+export function ownerOf(b: GPUBuffer): GPUBuffer {
+  return b instanceof BufferView ? b.parent : b;
+}
+
 /** The bind-group resource for a (possibly view) buffer: a whole buffer is bound whole, as before views. */
 export function bindingOf(b: GPUBuffer): GPUBufferBinding {
   return b instanceof BufferView ? { buffer: b.parent, offset: b.offset, size: b.size } : { buffer: b };

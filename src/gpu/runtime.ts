@@ -8,7 +8,7 @@ import { CaptureRecording, type ParamsRefresh } from './capture.ts';
 import { PipelineCache, type KernelKey } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
 import { BindGroupCache } from './bindgroups.ts';
-import { bindingOf, rangeOf } from './buffer-view.ts';
+import { bindingOf, ownerOf, rangeOf } from './buffer-view.ts';
 import { settle } from './settle.ts';
 import { adapterKind, isCpuDriver, type AdapterKind, type KernelFamily } from './kind.ts';
 
@@ -245,7 +245,7 @@ export class Runtime {
     }
     if (rec) {
       rec.commands.push({ kind: 'dispatch', pipeline: kernel.pipeline, bindGroup, grid: [x, y, z] });
-      for (const b of buffers) this.pin(rangeOf(b).buffer, rec);
+      for (const b of buffers) this.pin(ownerOf(b), rec);
     }
   }
 
