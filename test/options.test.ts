@@ -107,6 +107,8 @@ const TAKES_OPTIONS: Record<string, (bad: Bad) => unknown> = {
   SGD: (o) => new api.SGD([api.tensor([1], { requiresGrad: true })], o),
   Adam: (o) => new api.Adam([api.tensor([1], { requiresGrad: true })], o),
   AdamW: (o) => new api.AdamW([api.tensor([1], { requiresGrad: true })], o),
+  'SGD paramGroups': (o) => new api.SGD([{ params: [api.tensor([1], { requiresGrad: true })], ...o }]),
+  'AdamW paramGroups': (o) => new api.AdamW([{ params: [api.tensor([1], { requiresGrad: true })], ...o }]),
   Linear: (o) => new api.Linear(2, 2, o),
   toSafetensors: (o) => api.toSafetensors(new nn.Linear(2, 2), o),
   loadSafetensors: (o) => api.loadSafetensors(new nn.Linear(2, 2), new Uint8Array(16), o),
@@ -164,7 +166,7 @@ const NO_OPTIONS = new Set([
   'sizeOf', 'broadcastShapes', 'snapshot', 'restore', 'deviceLost', 'verdictOf', 'onReplay', 'Module', 'ReLU', 'Sigmoid',
   'Tanh', 'Sequential', 'Optimizer', 'makeDataset', 'datasetFromIdx', 'subset', 'splitDataset', 'splitMnist', 'loadIdxDir',
   'loadMnist', 'loadMnistPackage', 'parseIdx', 'readIdx', 'encodeIdx', 'isGzip', 'gunzip', 'formatProgress',
-  'trainingChartSvg', 'twoLayerNet', 'makeOptimizer',
+  'trainingChartSvg', 'twoLayerNet', 'makeOptimizer', 'weightDecayGroups',
   'SiLU', // nn.SiLU: no arguments
 ]);
 

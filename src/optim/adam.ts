@@ -1,11 +1,11 @@
 // Adam (L2 weight decay added to the gradient, torch.optim.Adam) and AdamW (decoupled weight
 // decay, torch.optim.AdamW), both with torch's amsgrad. Bias corrections use each parameter's
 // own step count.
-import { ArgumentTypeError } from '../errors.ts';
-import { describeValue, option, parseOptions, type OptionsOf } from '../options.ts';
+import { ArgumentTypeError, ValueError } from '../errors.ts';
+import { describeValue, option, type OptionsOf, type ParsedOptions } from '../options.ts';
 import type { Tensor } from '../tensor.ts';
 import { adamKernel } from '../kernels/optim.ts';
-import { OPTIMIZER_OPTIONS, Optimizer, lrOption, type NamedParam, type ParamSource } from './optimizer.ts';
+import { OPTIMIZER_OPTIONS, Optimizer, lrOption, type NamedParam, type ParamGroup, type ParamGroupInput, type ParamSource } from './optimizer.ts';
 
 type Betas = readonly [number, number];
 const isBetas = (v: unknown): v is Betas => Array.isArray(v) && v.length === 2 && v.every((b) => typeof b === 'number' && b >= 0 && b < 1);
@@ -30,8 +30,11 @@ const ADAMW_OPTIONS = adamOptions(0.01);
 /** `{ lr, betas, eps, weightDecay, amsgrad, scheduler }`, torch.optim.Adam's / AdamW's (camelCase). */
 export type AdamOptions = OptionsOf<typeof ADAM_OPTIONS>;
 
+/** Adam's / AdamW's options as a parameter group holds them (every option set). */
+export type AdamGroupOptions = ParsedOptions<typeof ADAM_OPTIONS>;
+
 /** Adam (torch.optim.Adam): L2 weight decay added to the gradient. */
-export class Adam extends Optimizer {
+export class Adam extends Optimizer<AdamGroupOptions> {
   readonly beta1: number;
   readonly beta2: number;
   readonly eps: number;
@@ -39,34 +42,44 @@ export class Adam extends Optimizer {
   readonly amsgrad: boolean;
   protected readonly decoupled: boolean = false;
 
-  /** `new Adam(model.parameters(), { lr: 1e-3 })`; also a model or [name, tensor] pairs. */
-  constructor(params: ParamSource, opts?: AdamOptions, name = 'Adam') {
+  /**
+   * `new Adam(model.parameters(), { lr: 1e-3 })`; also a model or [name, tensor] pairs, or
+   * parameter groups `[{ params, ...options }, ...]` whose options override `opts`. The fields
+   * beta1, beta2, eps, weightDecay, amsgrad are `opts`' (the defaults of every group).
+   */
+  constructor(params: ParamSource | readonly ParamGroupInput<AdamOptions>[], opts?: AdamOptions, name = 'Adam') {
     if (name !== 'Adam' && name !== 'AdamW') throw new ArgumentTypeError('Adam', `the third argument is internal; got ${describeValue(name)}`);
-    const o = parseOptions(name, opts, name === 'AdamW' ? ADAMW_OPTIONS : ADAM_OPTIONS);
-    super(name, params, o);
-    [this.beta1, this.beta2] = o.betas;
-    this.eps = o.eps;
-    this.weightDecay = o.weightDecay;
-    this.amsgrad = o.amsgrad;
+    super(name, params, name === 'AdamW' ? ADAMW_OPTIONS : ADAM_OPTIONS, opts);
+    const d = this.defaults;
+    [this.beta1, this.beta2] = d.betas;
+    this.eps = d.eps;
+    this.weightDecay = d.weightDecay;
+    this.amsgrad = d.amsgrad;
   }
 
-  protected update(p: NamedParam, grad: Tensor, lr: number, t: number): void {
-    const { m, v, vMax } = this.state(p, this.amsgrad ? ['m', 'v', 'vMax'] : ['m', 'v']);
+  protected override checkOptions(where: string, g: ParamGroup<AdamGroupOptions>): void {
+    if (!g.amsgrad) return;
+    const late = g.params.find((p) => { const s = this.stateOf(p); return s && !s.vMax; });
+    if (late) throw new ValueError(where, `amsgrad was turned on after parameter '${late.name}' stepped without it (its running max of v does not exist); set amsgrad before the first step`);
+  }
+
+  protected update(p: NamedParam, grad: Tensor, g: ParamGroup<AdamGroupOptions>, t: number): void {
+    const { m, v, vMax } = this.state(p, g.amsgrad ? ['m', 'v', 'vMax'] : ['m', 'v']);
     adamKernel({
       param: p.tensor,
       grad,
       m,
       v,
-      vMax: vMax ?? null,
-      lr,
-      beta1: this.beta1,
-      beta2: this.beta2,
-      eps: this.eps,
-      weightDecay: this.weightDecay,
+      vMax: g.amsgrad ? vMax : null,
+      lr: g.lr,
+      beta1: g.betas[0],
+      beta2: g.betas[1],
+      eps: g.eps,
+      weightDecay: g.weightDecay,
       decoupled: this.decoupled,
       t,
       label: p.name,
-      live: this.liveOf(p),
+      live: this.liveOf(p, g),
     });
   }
 }
@@ -75,8 +88,8 @@ export class Adam extends Optimizer {
 export class AdamW extends Adam {
   protected override readonly decoupled: boolean = true;
 
-  /** As Adam, with decoupled weight decay (default 0.01, torch.optim.AdamW). */
-  constructor(params: ParamSource, opts?: AdamOptions) {
+  /** As Adam, with decoupled weight decay (default 0.01, torch.optim.AdamW); groups as Adam. */
+  constructor(params: ParamSource | readonly ParamGroupInput<AdamOptions>[], opts?: AdamOptions) {
     super(params, opts, 'AdamW');
   }
 }

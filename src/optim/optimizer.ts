@@ -1,9 +1,9 @@
-// The optimizer contract: parameters (named, so errors can say which one), a learning rate with
-// an optional schedule, and step(), which validates every parameter's gradient BEFORE touching
+// The optimizer contract: parameters (named, so errors can say which one) in groups with their
+// own options (PyTorch's param_groups), learning rates with optional schedules, and step(), which validates every parameter's gradient BEFORE touching
 // the GPU and then records one fused in-place update kernel per parameter (shaders/optim.wgsl).
 // State (momentum, Adam's m and v) lives in GPU tensors owned by the optimizer.
 import { ArgumentTypeError, DTypeError, DisposedTensorError, ShapeError, ValueError, fmtShape } from '../errors.ts';
-import { describeValue, option } from '../options.ts';
+import { describeValue, isPlainObject, option, parseOptions, type OptionsSpec } from '../options.ts';
 import { keep } from '../memory.ts';
 import { sameShape } from '../shape.ts';
 import { Tensor, zeros } from '../tensor.ts';
@@ -18,11 +18,29 @@ export type ParamSource =
   | readonly (readonly [string, Tensor])[]
   | Iterable<Tensor>;
 
+/**
+ * One parameter group as given to a constructor, as PyTorch's `{'params': ..., 'lr': ...}`:
+ * its parameters and any of the optimizer's options, which override the constructor's.
+ */
+export type ParamGroupInput<O> = { params: ParamSource } & O;
+
 /** A parameter with the name its state is stored under. */
 export interface NamedParam {
   readonly name: string;
   readonly tensor: Tensor;
 }
+
+/**
+ * A parameter group as the optimizer holds it (PyTorch's `optimizer.param_groups[i]`): its
+ * parameters and every option, defaults filled in. The options are plain fields that may be
+ * changed between steps (`group.lr = 1e-4`, as an LR schedule does); step() validates them
+ * again, before any GPU work. With a `scheduler`, step() sets `lr` from it.
+ */
+export type ParamGroup<O = Record<string, unknown>> = O & {
+  readonly params: readonly NamedParam[];
+  lr: number;
+  scheduler: ((step: number) => number) | null;
+};
 
 /** Options every optimizer takes. */
 export interface OptimizerOptions {
@@ -40,74 +58,138 @@ export const OPTIMIZER_OPTIONS = {
 /** A learning rate option with torch's default for that optimizer. */
 export const lrOption = (defaultLr: number) => option.number({ min: 0, default: defaultLr });
 
-/** The base class of optimizers: parameters, learning rate and schedule, per-parameter state, step(), dispose(). */
-export abstract class Optimizer {
+/** A spec with no defaults: a group's options fall back to the constructor's, not to the spec's. */
+function withoutDefaults(spec: OptionsSpec): OptionsSpec {
+  return Object.fromEntries(Object.entries(spec).map(([k, o]) => [k, { ...o, default: undefined, hasDefault: false }]));
+}
+
+const isGroupList = (source: unknown): source is readonly Record<string, unknown>[] =>
+  Array.isArray(source) && source.length > 0 && source.every((g) => isPlainObject(g) && 'params' in g);
+
+/**
+ * The base class of optimizers: parameter groups (each with its own options, PyTorch's
+ * param_groups), learning rates and schedules, per-parameter state, step(), dispose().
+ */
+export abstract class Optimizer<O extends Record<string, unknown> = Record<string, unknown>> {
+  /** Every parameter, in group order. */
   readonly params: readonly NamedParam[];
+  /** The parameter groups (one unless the constructor was given a list of groups). */
+  readonly paramGroups: ParamGroup<O>[];
+  /** The constructor's options with defaults filled in (PyTorch's optimizer.defaults). */
+  readonly defaults: O;
   /** Completed step() calls. */
   stepCount = 0;
-  scheduler: ((step: number) => number) | null;
-  private lrValue: number;
   private readonly states = new Map<Tensor, Record<string, Tensor>>();
   private readonly steps = new Map<Tensor, number>();
+  private readonly spec: OptionsSpec;
 
-  protected constructor(
-    readonly name: string,
-    source: ParamSource,
-    opts: { lr: number; scheduler?: ((step: number) => number) | undefined },
-  ) {
-    this.params = namedParams(name, source);
+  /**
+   * `source`: the parameters, or a list of groups `{ params, ...options }`; `opts`: the
+   * options (defaults of every group), validated against `spec` (which declares lr's default).
+   */
+  protected constructor(readonly name: string, source: ParamSource | readonly ParamGroupInput<Record<string, unknown>>[], spec: OptionsSpec, opts: unknown) {
+    this.spec = spec;
+    const defaults = parseOptions(name, opts, spec) as Record<string, unknown>;
+    this.defaults = defaults as O;
+    const groupSpec = { params: option.custom<ParamSource>('parameters (a model, tensors or [name, tensor] pairs)', (v) => v !== null && typeof v === 'object'), ...withoutDefaults(spec) };
+    const given: readonly Record<string, unknown>[] = isGroupList(source) ? source : [{ params: source }];
+    const seen = new Set<Tensor>();
+    this.paramGroups = given.map((g, i) => {
+      const where = given.length > 1 || isGroupList(source) ? `paramGroups[${i}]` : '';
+      const o = parseOptions(where ? `${name} ${where}` : name, g, groupSpec) as Record<string, unknown>;
+      const params = namedParams(name, o.params as ParamSource, seen, where);
+      const group: Record<string, unknown> = { params };
+      for (const k of Object.keys(spec)) group[k] = o[k] !== undefined ? o[k] : defaults[k];
+      group.scheduler ??= null;
+      return group as ParamGroup<O>;
+    });
+    this.params = this.paramGroups.flatMap((g) => g.params);
     if (this.params.length === 0) throw new ValueError(name, 'got an empty parameter list (pass model.parameters(), a model, or an array of tensors)');
-    this.lrValue = checkLr(name, opts.lr);
-    this.scheduler = opts.scheduler ?? null;
+    this.paramGroups.forEach((g, i) => this.checkGroup(g, i));
   }
 
-  /** The learning rate of the last step (or the initial one before any step). */
+  /** The learning rate of the first group as of the last step (or the initial one before any step). */
   get lr(): number {
-    return this.lrValue;
+    return this.paramGroups[0].lr;
   }
 
-  /** Set a constant learning rate from now on (clears any scheduler). */
+  /** The first group's schedule (null: constant lr). */
+  get scheduler(): ((step: number) => number) | null {
+    return this.paramGroups[0].scheduler;
+  }
+
+  set scheduler(fn: ((step: number) => number) | null) {
+    for (const g of this.paramGroups) g.scheduler = fn;
+  }
+
+  /** Set a constant learning rate for every group from now on (clears any scheduler). */
   setLr(lr: number): void {
-    this.lrValue = checkLr(this.name, lr);
-    this.scheduler = null;
+    const v = checkLr(this.name, lr);
+    for (const g of this.paramGroups) {
+      g.lr = v;
+      g.scheduler = null;
+    }
   }
 
   /**
+   * Validate a group's options (they are plain mutable fields): the spec's types and ranges,
+   * then the optimizer's own rules (checkOptions). Throws naming the group.
+   */
+  private checkGroup(g: ParamGroup<O>, i: number): void {
+    const where = this.paramGroups.length > 1 ? `${this.name} paramGroups[${i}]` : this.name;
+    const values = Object.fromEntries(Object.keys(this.spec).map((k) => [k, (g as Record<string, unknown>)[k] ?? undefined]));
+    parseOptions(where, values, this.spec);
+    this.checkOptions(where, g);
+  }
+
+  /** An optimizer's own rules on a group's options beyond their types (e.g. SGD's nesterov). */
+  protected checkOptions(_where: string, _group: ParamGroup<O>): void {}
+
+  /**
    * Update every parameter that has a gradient (parameters without one are skipped). All
-   * gradients are checked first: if any is invalid this throws, naming the parameter, and no
-   * parameter or state has been changed. No readback: the updates are recorded GPU work.
+   * groups' options and all gradients are checked first: if any is invalid this throws, naming
+   * the group or parameter, and no parameter or state has been changed. No readback: the
+   * updates are recorded GPU work.
    */
   step(): void {
-    const lr = this.scheduler ? checkLr(`${this.name} scheduler(${this.stepCount})`, this.scheduler(this.stepCount)) : this.lrValue;
-    const work: { p: NamedParam; grad: Tensor }[] = [];
-    for (const p of this.params) {
-      const g = checkedGrad(`${this.name}.step`, p);
-      if (!g) continue;
-      work.push({ p, grad: g });
+    this.paramGroups.forEach((g, i) => this.checkGroup(g, i));
+    const lrs = this.paramGroups.map((g) => this.nextLr(g));
+    const work: { p: NamedParam; grad: Tensor; group: ParamGroup<O> }[] = [];
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        const grad = checkedGrad(`${this.name}.step`, p);
+        if (grad) work.push({ p, grad, group });
+      }
     }
-    for (const { p, grad } of work) {
+    this.paramGroups.forEach((g, i) => (g.lr = lrs[i]));
+    for (const { p, grad, group } of work) {
       const t = (this.steps.get(p.tensor) ?? 0) + 1;
       this.steps.set(p.tensor, t);
-      this.update(p, grad, lr, t);
+      this.update(p, grad, group, t);
     }
-    this.lrValue = lr;
     this.stepCount++;
-    // Inside capture(): a replay runs no JS, so redo this bookkeeping (schedule, step counts) at
-    // the start of each replay; the update kernels re-read it through liveOf().
+    // Inside capture(): a replay runs no JS, so redo this bookkeeping (schedules, step counts)
+    // at the start of each replay; the update kernels re-read lr and t through liveOf().
     const rt = this.params[0]?.tensor.runtime;
     if (rt?.capturing) {
       rt.addReplayHook(() => {
-        const next = this.scheduler ? checkLr(`${this.name} scheduler(${this.stepCount})`, this.scheduler(this.stepCount)) : this.lrValue;
+        const next = this.paramGroups.map((g) => this.nextLr(g));
         for (const { p } of work) this.steps.set(p.tensor, (this.steps.get(p.tensor) ?? 0) + 1);
-        this.lrValue = next;
+        this.paramGroups.forEach((g, i) => (g.lr = next[i]));
         this.stepCount++;
       });
     }
   }
 
+  /** The lr a group's next step uses: its scheduler's value, or its lr field. */
+  private nextLr(g: ParamGroup<O>): number {
+    if (g.scheduler) return checkLr(`${this.name} scheduler(${this.stepCount})`, g.scheduler(this.stepCount));
+    return checkLr(this.name, g.lr);
+  }
+
   /** The learning rate and step count of a parameter as of the latest step (for captured replays). */
-  protected liveOf(p: NamedParam): () => { lr: number; t: number } {
-    return () => ({ lr: this.lrValue, t: this.steps.get(p.tensor) ?? 1 });
+  protected liveOf(p: NamedParam, group: ParamGroup<O>): () => { lr: number; t: number } {
+    return () => ({ lr: group.lr, t: this.steps.get(p.tensor) ?? 1 });
   }
 
   /** Clear (dispose) the gradients of all parameters. */
@@ -122,6 +204,11 @@ export abstract class Optimizer {
     this.steps.clear();
   }
 
+  /** The state tensors of a parameter if it has stepped (undefined before its first step). */
+  protected stateOf(p: NamedParam): Readonly<Record<string, Tensor>> | undefined {
+    return this.states.get(p.tensor);
+  }
+
   /** The state tensors of a parameter (created as zeros on first use). */
   protected state(p: NamedParam, names: readonly string[]): Record<string, Tensor> {
     let s = this.states.get(p.tensor);
@@ -133,8 +220,8 @@ export abstract class Optimizer {
     return s;
   }
 
-  /** Record the fused update of one parameter (validated; `t` is its 1-based step count). */
-  protected abstract update(p: NamedParam, grad: Tensor, lr: number, t: number): void;
+  /** Record the fused update of one parameter (validated; `t` is its 1-based step count; `group.lr` is this step's lr). */
+  protected abstract update(p: NamedParam, grad: Tensor, group: ParamGroup<O>, t: number): void;
 }
 
 /**
@@ -155,26 +242,26 @@ export function checkedGrad(op: string, p: NamedParam): Tensor | null {
 }
 
 /** [name, tensor] pairs from any ParamSource (a model, tensors, pairs), each f32 and listed once. */
-export function namedParams(op: string, source: ParamSource): NamedParam[] {
+export function namedParams(op: string, source: ParamSource, seen = new Set<Tensor>(), where = ''): NamedParam[] {
+  const prefix = where ? `${where}.` : '';
   let pairs: (readonly [string, Tensor])[];
   const iterable = source !== null && typeof source === 'object' && typeof (source as Iterable<unknown>)[Symbol.iterator] === 'function';
   if (iterable && !(source instanceof Tensor)) {
     pairs = [...(source as Iterable<Tensor | readonly [string, Tensor]>)].map((x, i) =>
-      x instanceof Tensor ? ([x.label && x.label !== 'tensor' ? x.label : `params[${i}]`, x] as const) : x,
+      x instanceof Tensor ? ([x.label && x.label !== 'tensor' ? x.label : `${prefix}params[${i}]`, x] as const) : x,
     );
     pairs.forEach((x, i) => {
-      if (!Array.isArray(x) || x.length !== 2) throw new ArgumentTypeError(op, `params[${i}] must be a Tensor or a [name, tensor] pair, got ${describeValue(x)}`);
+      if (!Array.isArray(x) || x.length !== 2) throw new ArgumentTypeError(op, `${prefix}params[${i}] must be a Tensor or a [name, tensor] pair, got ${describeValue(x)}`);
     });
   } else if (typeof (source as { namedParameters?: unknown } | null)?.namedParameters === 'function') {
     pairs = (source as { namedParameters(): [string, Tensor][] }).namedParameters();
   } else {
     throw new ArgumentTypeError(op, `expected model.parameters(), a model (nn.Module), an array of tensors or [name, tensor] pairs, got ${describeValue(source)}`);
   }
-  const seen = new Set<Tensor>();
   return pairs.map(([name, tensor]) => {
     if (!(tensor instanceof Tensor)) throw new ValueError(op, `parameter '${name}' is not a Tensor`);
     if (tensor.dtype !== 'f32') throw new DTypeError(op, `parameter '${name}' must be f32, got ${tensor.dtype}`);
-    if (seen.has(tensor)) throw new ValueError(op, `parameter '${name}' is listed twice`);
+    if (seen.has(tensor)) throw new ValueError(op, `parameter '${name}' is listed twice${where ? ' (a parameter belongs to one group)' : ''}`);
     seen.add(tensor);
     return { name, tensor };
   });
@@ -190,4 +277,29 @@ export function checkRange(op: string, name: string, v: number, lo: number, hi: 
     throw new ValueError(op, `${name} must be in [${lo}, ${hi}${hiOpen ? ')' : ']'}, got ${String(v)}`);
   }
   return v;
+}
+
+/**
+ * nanoGPT's split of parameters into two AdamW groups: tensors of rank >= 2 (matmul weights,
+ * embeddings) decay with `weightDecay`, the rest (biases, LayerNorm / RMSNorm weights) do not.
+ * Names are kept (pass a model to get its state-dict names in errors and state labels).
+ *
+ * ```ts
+ * const opt = new AdamW(weightDecayGroups(model, 0.1), { lr: 6e-4, betas: [0.9, 0.95] });
+ * ```
+ */
+export function weightDecayGroups(params: ParamSource, weightDecay: number): [
+  { params: [string, Tensor][]; weightDecay: number },
+  { params: [string, Tensor][]; weightDecay: number },
+] {
+  const op = 'weightDecayGroups';
+  if (typeof weightDecay !== 'number' || !(weightDecay >= 0) || !Number.isFinite(weightDecay)) {
+    throw new ValueError(op, `weightDecay must be a finite number >= 0, got ${describeValue(weightDecay)}`);
+  }
+  const named = namedParams(op, params);
+  const pair = (p: NamedParam): [string, Tensor] => [p.name, p.tensor];
+  return [
+    { params: named.filter((p) => p.tensor.rank >= 2).map(pair), weightDecay },
+    { params: named.filter((p) => p.tensor.rank < 2).map(pair), weightDecay: 0 },
+  ];
 }

@@ -1,10 +1,10 @@
 // SGD with optional momentum (and dampening), Nesterov momentum and L2 weight decay
 // (torch.optim.SGD). Seed 002's gradient_descent_update, x = x - lr * gradx, is SGD(params, { lr }).
 import { ValueError } from '../errors.ts';
-import { option, parseOptions, type OptionsOf } from '../options.ts';
+import { option, type OptionsOf, type ParsedOptions } from '../options.ts';
 import type { Tensor } from '../tensor.ts';
 import { sgdKernel } from '../kernels/optim.ts';
-import { OPTIMIZER_OPTIONS, Optimizer, lrOption, type NamedParam, type ParamSource } from './optimizer.ts';
+import { OPTIMIZER_OPTIONS, Optimizer, lrOption, type NamedParam, type ParamGroup, type ParamGroupInput, type ParamSource } from './optimizer.ts';
 
 const SGD_OPTIONS = {
   /** Learning rate; default 1e-3 as torch.optim.SGD (torch >= 2.2). */
@@ -22,38 +22,44 @@ const SGD_OPTIONS = {
 /** `{ lr, momentum, dampening, weightDecay, nesterov, scheduler }`, torch.optim.SGD's (camelCase). */
 export type SgdOptions = OptionsOf<typeof SGD_OPTIONS>;
 
+/** SGD's options as a parameter group holds them (every option set). */
+export type SgdGroupOptions = ParsedOptions<typeof SGD_OPTIONS>;
+
 /** Stochastic gradient descent as torch.optim.SGD: momentum, dampening, Nesterov momentum, L2 weight decay. */
-export class SGD extends Optimizer {
+export class SGD extends Optimizer<SgdGroupOptions> {
   readonly momentum: number;
   readonly dampening: number;
   readonly weightDecay: number;
   readonly nesterov: boolean;
 
-  /** `new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 })`; also a model or [name, tensor] pairs. */
-  constructor(params: ParamSource, opts?: SgdOptions) {
-    const o = parseOptions('SGD', opts, SGD_OPTIONS);
-    super('SGD', params, o);
-    if (o.momentum >= 1) throw new ValueError('SGD', `momentum must be in [0, 1), got ${o.momentum}`);
-    this.momentum = o.momentum;
-    this.dampening = o.dampening;
-    this.weightDecay = o.weightDecay;
-    this.nesterov = o.nesterov;
-    if (this.nesterov && (this.momentum === 0 || this.dampening !== 0)) throw new ValueError('SGD', 'nesterov needs momentum > 0 and dampening 0');
+  /**
+   * `new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 })`; also a model or [name, tensor]
+   * pairs, or parameter groups `[{ params, ...options }, ...]` whose options override `opts`.
+   * The fields momentum, dampening, weightDecay, nesterov are `opts`' (the defaults of every group).
+   */
+  constructor(params: ParamSource | readonly ParamGroupInput<SgdOptions>[], opts?: SgdOptions) {
+    super('SGD', params, SGD_OPTIONS, opts);
+    ({ momentum: this.momentum, dampening: this.dampening, weightDecay: this.weightDecay, nesterov: this.nesterov } = this.defaults);
   }
 
-  protected update(p: NamedParam, grad: Tensor, lr: number, t: number): void {
+  protected override checkOptions(where: string, g: ParamGroup<SgdGroupOptions>): void {
+    if (g.momentum >= 1) throw new ValueError(where, `momentum must be in [0, 1), got ${g.momentum}`);
+    if (g.nesterov && (g.momentum === 0 || g.dampening !== 0)) throw new ValueError(where, 'nesterov needs momentum > 0 and dampening 0');
+  }
+
+  protected update(p: NamedParam, grad: Tensor, g: ParamGroup<SgdGroupOptions>, t: number): void {
     sgdKernel({
       param: p.tensor,
       grad,
-      momentumBuf: this.momentum > 0 ? this.state(p, ['momentum']).momentum : null,
-      lr,
-      momentum: this.momentum,
-      dampening: this.dampening,
-      weightDecay: this.weightDecay,
-      nesterov: this.nesterov,
+      momentumBuf: g.momentum > 0 ? this.state(p, ['momentum']).momentum : null,
+      lr: g.lr,
+      momentum: g.momentum,
+      dampening: g.dampening,
+      weightDecay: g.weightDecay,
+      nesterov: g.nesterov,
       t,
       label: p.name,
-      live: this.liveOf(p),
+      live: this.liveOf(p, g),
     });
   }
 }
