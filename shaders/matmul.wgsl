@@ -31,6 +31,15 @@
 //   there; so the 8 rows are written out, not looped (only the stores go through an array).
 //   Per k-step: 8 loads of opA, two vec4 of opB, 64 multiply-adds. Rows and columns past the
 //   edge are clamped when loading (their sums are never stored), so any M, N, K works.
+// simple (any adapter; the cold-start variant): one invocation per element of C, a plain k loop
+//   (one load of opA and one of opB per multiply-add), consecutive invocations along N. The
+//   slowest kernel per flop but the quickest to compile by far: lavapipe's LLVM turns each
+//   rows / block kernel into 0.7-1.5 s of compile, this one into under 0.1 s, so a cold first
+//   step runs it while the chosen variant compiles in the background (src/kernels/variants.ts,
+//   coldStart). Transposes, bias and activation are run-time flags (P.flags, not defines), so
+//   one pipeline serves every matmul of a step: a 784-50-10 training step needs 4
+//   combinations, which as defines were 4 compiles. Its sums run over k in order, as the
+//   other kernels' (split-K aside), so it gives their results.
 
 #if SUBGROUPS
 enable subgroups;
@@ -54,6 +63,9 @@ struct Params {
   b_batch_stride: u32,
   c_batch_stride: u32,
   row_offset: u32,       // first row block of this dispatch (grids are split at the y limit)
+  k_chunk: u32,          // matmul-gpu split-K only (same Params layout)
+  splits: u32,           // matmul-gpu split-K only
+  flags: u32,            // simple: TRANS_A 1, TRANS_B 2, HAS_BIAS 4, ACT_RELU 8, ACT_SIGMOID 16
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -239,3 +251,37 @@ fn block(
     }
   }
 }
+
+// simple's flags (P.flags).
+const F_TRANS_A = 1u; const F_TRANS_B = 2u; const F_BIAS = 4u; const F_RELU = 8u; const F_SIGMOID = 16u;
+
+#if !VEC4_B
+// (Scalar opB only: modules built with VEC4_B declare B as vec4 and leave this entry out.)
+@compute @workgroup_size(WG)
+fn simple(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.y * nwg.x * WG + gid.x;  // flattened over the grid's x and y
+  if (i >= P.M * P.N) { return; }
+  let m = i / P.N;
+  let n = i % P.N;
+  let batch = gid.z + P.batch_offset;
+  let f = P.flags;
+  // opA[m, k] = A[a + k * sa], opB[k, n] = B[b + k * sb]: the layout picks the start and stride.
+  var a = batch * P.a_batch_stride + m * P.K;
+  var sa = 1u;
+  if ((f & F_TRANS_A) != 0u) { a = batch * P.a_batch_stride + m; sa = P.M; }
+  var b = batch * P.b_batch_stride + n;
+  var sb = P.N;
+  if ((f & F_TRANS_B) != 0u) { b = batch * P.b_batch_stride + n * P.K; sb = 1u; }
+  var acc = 0.0;
+  for (var k = 0u; k < P.K; k++) { acc += A[a + k * sa] * B[b + k * sb]; }
+  if ((f & F_BIAS) != 0u) { acc += Bias[n]; }
+  if ((f & F_RELU) != 0u) {
+    let nan = (bitcast<u32>(acc) & 0x7fffffffu) > 0x7f800000u;  // NaN stays NaN (see activate)
+    acc = select(max(acc, 0.0), acc, nan);
+  }
+  if ((f & F_SIGMOID) != 0u) {
+    if (acc >= 0.0) { acc = 1.0 / (1.0 + exp(-acc)); } else { let e = exp(acc); acc = e / (1.0 + e); }
+  }
+  C[batch * P.c_batch_stride + i] = acc;
+}
+#endif

@@ -88,15 +88,25 @@ export class Autotuner {
    * first once the runtime's first result is back.
    */
   schedule(key: string, makeJob: () => TuneJob | Promise<TuneJob>): void {
-    if (this.winners.has(key) || this.queued.has(key) || !autotuneEnabled()) return;
+    if (this.winners.has(key) || !autotuneEnabled()) return;
+    this.background(key, async () => {
+      await this.load();
+      if (!this.winners.has(key)) await this.run(key, await makeJob());
+    });
+  }
+
+  /**
+   * Run `work` in the background under the same rules as a tuning job (one at a time, after
+   * the first result, never throwing into user code; idle() waits for it), unless work under
+   * `key` is already queued. Variant tables warm up pipelines this way (variants.ts).
+   */
+  background(key: string, work: () => Promise<void>): void {
+    if (this.queued.has(key)) return;
     this.queued.add(key);
     this.chain = this.chain
       .then(() => Promise.race([this.rt.firstResult, this.released]))
       .then(() => new Promise((r) => setTimeout(r, 0))) // let the caller's step record first
-      .then(() => this.load())
-      .then(async () => {
-        if (!this.winners.has(key)) await this.run(key, await makeJob());
-      })
+      .then(work)
       .catch((e: unknown) => {
         this.lastError = e instanceof Error ? e : new Error(String(e));
       })

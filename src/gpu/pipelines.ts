@@ -20,6 +20,12 @@ export interface CompiledKernel {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
   label: string;
+  /**
+   * Compiled for real: a warm-up dispatch of it has completed (src/kernels/variants.ts,
+   * warmPlan). A pipeline object alone is not enough: lavapipe compiles with LLVM at the
+   * first dispatch, not at createComputePipeline.
+   */
+  ready?: boolean;
 }
 
 /** A structured, order-independent key: same defines in another order hit the same entry. */
@@ -149,6 +155,11 @@ export class PipelineCache {
     // Report each compile error once; the broken pipeline stays cached, so later uses fail in
     // GPU validation (naming its label) rather than re-throwing this error everywhere.
     if (this.compileErrors.length) throw this.compileErrors.splice(0)[0];
+  }
+
+  /** Every key is cached and ready (a warm-up ran it); false for any key never requested. */
+  ready(keys: readonly KernelKey[]): boolean {
+    return keys.every((k) => this.pipelines.get(kernelCacheKey(k))?.ready === true);
   }
 
   get size(): number {

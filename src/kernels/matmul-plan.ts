@@ -50,7 +50,7 @@ export function matmulKey(shader: 'matmul' | 'matmul-gpu', entry: string, define
 }
 
 /** The shaders' Params for the dispatch starting at batch z0 and row block y0. */
-export function matmulParams(d: MatmulDims, z0: number, y0: number, kChunk = 0, splits = 1): Uint8Array<ArrayBuffer> {
+export function matmulParams(d: MatmulDims, z0: number, y0: number, kChunk = 0, splits = 1, flags = 0): Uint8Array<ArrayBuffer> {
   return new ParamWriter()
     .u32(d.M)
     .u32(d.N)
@@ -62,6 +62,7 @@ export function matmulParams(d: MatmulDims, z0: number, y0: number, kChunk = 0, 
     .u32(y0)
     .u32(kChunk)
     .u32(splits)
+    .u32(flags)
     .done();
 }
 
@@ -91,19 +92,28 @@ export function gridSteps(rt: Runtime, key: KernelKey, d: MatmulDims, tileM: num
   return steps;
 }
 
-/** block (shaders/matmul.wgsl): one invocation per 8 x 8 block, counted along x then y. */
-export function flatSteps(rt: Runtime, key: KernelKey, d: MatmulDims, wg: number): PlanStep[] {
+/**
+ * block / simple (shaders/matmul.wgsl): one invocation per `side` x `side` block of C (8 for
+ * block, 1 for simple), counted along x then y.
+ */
+export function flatSteps(rt: Runtime, key: KernelKey, d: MatmulDims, wg: number, side = 8, flags = 0): PlanStep[] {
   const max = rt.limits.maxComputeWorkgroupsPerDimension;
   const steps: PlanStep[] = [];
-  const blocks = Math.ceil(d.M / 8) * Math.ceil(d.N / 8);
+  const blocks = Math.ceil(d.M / side) * Math.ceil(d.N / side);
   if (blocks === 0 || d.batch === 0) return steps;
   const groups = Math.ceil(blocks / wg);
   const gx = Math.min(groups, max);
   const gy = Math.ceil(groups / gx);
   for (let z0 = 0; z0 < d.batch; z0 += max) {
-    steps.push({ key, params: matmulParams(d, z0, 0), grid: [gx, gy, Math.min(max, d.batch - z0)], buffers: [A, B, BIAS, C] });
+    steps.push({ key, params: matmulParams(d, z0, 0, 0, 1, flags), grid: [gx, gy, Math.min(max, d.batch - z0)], buffers: [A, B, BIAS, C] });
   }
   return steps;
+}
+
+/** simple: the shape's defines as run-time flags (shaders/matmul.wgsl), so one pipeline serves all. */
+export function simplePlan(rt: Runtime, d: MatmulDims): Plan {
+  const flags = (d.transA ? 1 : 0) | (d.transB ? 2 : 0) | (d.hasBias ? 4 : 0) | (d.activation === 'relu' ? 8 : 0) | (d.activation === 'sigmoid' ? 16 : 0);
+  return { steps: flatSteps(rt, matmulKey('matmul', 'simple', {}, { WG: 64 }), d, 64, 1, flags), scratch: [] };
 }
 
 /** Tile shape of the GPU family's `tile` entry (shaders/matmul-gpu.wgsl). */

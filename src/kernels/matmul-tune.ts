@@ -22,6 +22,14 @@ import { planJob, VariantTable } from './variants.ts';
 
 /** Below this many flops a matmul takes the default variant without timing. */
 export const TUNE_MIN_FLOPS = 2 ** 27;
+/**
+ * Up to this many flops a matmul whose chosen variant is not compiled yet runs 'simple'
+ * instead (MATMUL's coldStart). On lavapipe simple ran 7x slower than block (0.2-0.5 GFLOP/s,
+ * ~40 ms for a 100 x 784 x 50 layer on a loaded host), but block took 0.7-1.5 s (3-9 s
+ * loaded) to compile per epilogue and transpose combination: at 2^26 flops simple costs at
+ * most ~0.3 s, well under one compile.
+ */
+export const COLD_MAX_FLOPS = 2 ** 26;
 /** Background jobs time a shape of the class scaled down to at most this many flops. */
 const TUNE_MAX_FLOPS = 2 ** 29;
 /** Scaling a shape down for timing keeps at least this many rows (enough workgroups for every core). */
@@ -40,6 +48,7 @@ export const MATMUL = new VariantTable<MatmulDims>(MATMUL_RECORDS, {
   defaultFor: (rt, d) => defaultVariant(rt, d),
   worthTuning: (d) => 2 * d.M * d.N * d.K * d.batch >= TUNE_MIN_FLOPS,
   tuneJob: (rt, d, candidates, scaled) => matmulTuneJob(rt, d, candidates, scaled ? TUNE_MAX_FLOPS : Infinity),
+  coldStart: { variant: 'simple', fits: (d) => 2 * d.M * d.N * d.K * d.batch <= COLD_MAX_FLOPS },
 });
 
 /** Every variant this adapter can run (forced or tuned). */

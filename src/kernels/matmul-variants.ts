@@ -4,7 +4,7 @@
 // ("Matmul variants") says what each is for. matmul-tune.ts turns the records into the
 // table the launcher and the autotuner ask.
 import type { Runtime } from '../gpu/runtime.ts';
-import { flatSteps, gemvPlan, gridSteps, matmulKey, shapeDefines, splitKPlan, tileInvocations, tilePlan, tileStorage, vec4Aligned, type MatmulDims, type TileShape } from './matmul-plan.ts';
+import { flatSteps, gemvPlan, gridSteps, matmulKey, shapeDefines, simplePlan, splitKPlan, tileInvocations, tilePlan, tileStorage, vec4Aligned, type MatmulDims, type TileShape } from './matmul-plan.ts';
 import { subgroupMinSize, type VariantRecord } from './variants.ts';
 
 export type { MatmulDims } from './matmul-plan.ts';
@@ -71,6 +71,13 @@ export const MATMUL_RECORDS: readonly MatmulRecord[] = [
   tileRecord('t128', T128, '128 x 128 tiles, 8 x 8 per invocation, BK 8: large matrices (4x the reuse of 64 x 64 with 4 x 4)'),
   tileRecord('t128k16', { ...T128, bk: 16 }, '128 x 128, BK 16 (16 KiB of staging)'),
   tileRecord('t128v4db', { ...T128, vec4: true, doubleBuf: true }, '128 x 128, vec4 B and C, double-buffered (16 KiB)'),
+  {
+    name: 'simple',
+    purpose: 'cold start (any adapter): one invocation per output, a plain k loop, transposes and epilogue as run-time flags (one pipeline for every matmul); compiles in well under 0.1 s where rows / block take 0.7-1.5 s on lavapipe',
+    families: [],
+    needs: { invocations: 64 },
+    plan: (rt, d) => simplePlan(rt, d),
+  },
   {
     name: 'splitk',
     purpose: 'skinny outputs with a long K (dW = X^T dY over a large batch): k split over workgroups, partials summed in order by a second pass',

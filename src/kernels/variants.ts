@@ -5,13 +5,17 @@
 // pipelines, Params, grids and scratch buffers of one launch). A VariantTable answers the
 // three questions a launcher and the autotuner ask: can the adapter run it, can it run this
 // shape, and which records compete for a shape on this adapter's kernel family.
-// selectVariant() is the one call a launch makes: forced name, else the tuned winner of the
-// shape class, else the family default, with a background tuning job scheduled for a new
-// large class (src/gpu/autotune.ts times the candidates' plans, nothing else).
+// launch() is the one call a launcher makes: select() picks the record (forced name, else the
+// tuned winner of the shape class, else the family default, with a background tuning job
+// scheduled for a new large class; src/gpu/autotune.ts times the candidates' plans, nothing
+// else), and while that record's pipelines have not been compiled a table with a coldStart
+// record runs it instead and warms the selected pipelines up in the background (warmPlan):
+// a cold first step compiles only quick kernels.
 import { ValueError } from '../errors.ts';
 import { autotuner, type TuneJob } from '../gpu/autotune.ts';
-import type { KernelKey } from '../gpu/pipelines.ts';
+import { kernelCacheKey, type KernelKey } from '../gpu/pipelines.ts';
 import type { Runtime } from '../gpu/runtime.ts';
+import { settle } from '../gpu/settle.ts';
 import { empty } from '../tensor.ts';
 
 export type Family = 'cpu' | 'gpu';
@@ -79,6 +83,14 @@ export interface TableOptions<D> {
   worthTuning(d: D): boolean;
   /** A job timing `candidates` on a (possibly scaled-down) shape of `d`'s class. */
   tuneJob(rt: Runtime, d: D, candidates: VariantRecord<D>[], scaled: boolean): TuneJob | Promise<TuneJob>;
+  /**
+   * Cold start: the record that compiles fastest, run in place of the selected one while the
+   * selected one's pipelines are not compiled yet, for shapes where `fits` says it is cheap
+   * enough; the selected pipelines are warmed up in the background after the first result
+   * (warmPlan), and launches switch to them once that is done. Never for forced variants or
+   * inside capture() (a replay would keep the stand-in).
+   */
+  coldStart?: { variant: string; fits(d: D): boolean };
 }
 
 export class VariantTable<D> {
@@ -140,11 +152,64 @@ export class VariantTable<D> {
     return fallback();
   }
 
-  /** select() and record the record's plan on `operands` (in binding order after the uniform). */
+  /**
+   * select() and record the plan on `operands` (in binding order after the uniform). Returns
+   * the record that ran: the selected one, or the cold-start stand-in while the selected
+   * one's pipelines compile in the background (TableOptions.coldStart).
+   */
   launch(rt: Runtime, d: D, forced: string | undefined, operands: readonly GPUBuffer[], label: string, dispatchLabel = `${label}.forward`): VariantRecord<D> {
-    const r = this.select(rt, d, forced, label);
-    runPlan(rt, r.plan(rt, d, label), operands, label, dispatchLabel);
-    return r;
+    const record = this.select(rt, d, forced, label);
+    const plan = record.plan(rt, d, label);
+    const stand = forced ? undefined : this.standIn(rt, d, record, plan, label);
+    runPlan(rt, stand ? stand.plan(rt, d, label) : plan, operands, label, dispatchLabel);
+    return stand ?? record;
+  }
+
+  /** The cold-start record to run instead of `record` (whose pipelines it warms up), if any. */
+  private standIn(rt: Runtime, d: D, record: VariantRecord<D>, plan: Plan, op: string): VariantRecord<D> | undefined {
+    const cold = this.options.coldStart;
+    if (!cold || record.name === cold.variant || rt.capturing || !cold.fits(d)) return undefined;
+    const keys = plan.steps.map((s) => s.key);
+    if (rt.pipelines.ready(keys)) return undefined;
+    const stand = this.byName.get(cold.variant);
+    if (!stand || !this.supported(rt, stand) || !(stand.fits?.(d) ?? true)) return undefined;
+    autotuner(rt).background(`warm:${keys.map(kernelCacheKey).join(';')}`, () => warmPlan(rt, plan, `${op}:${record.name}`));
+    return stand;
+  }
+}
+
+/**
+ * Compile a plan's pipelines for real, off the critical path: request them all at once with
+ * createComputePipelineAsync (a browser compiles them in parallel), then run each once with
+ * the plan's own Params on one workgroup and placeholder buffers (robust buffer access keeps
+ * every load and store inside those; the Params keep every loop bounded), since lavapipe
+ * compiles at the first dispatch. Marks the kernels ready (PipelineCache.ready).
+ */
+export async function warmPlan(rt: Runtime, plan: Plan, label: string): Promise<void> {
+  const kernels = await Promise.all(plan.steps.map((s) => rt.pipelines.getAsync(s.key)));
+  if (kernels.every((k) => k.ready)) return;
+  rt.assertAlive('warm-up');
+  const device = rt.device;
+  const uniforms: GPUBuffer[] = [];
+  const enc = device.createCommandEncoder({ label: `webgrad:warm-up:${label}` });
+  const pass = enc.beginComputePass({ label: `webgrad:warm-up:${label}` });
+  plan.steps.forEach((s, i) => {
+    const u = device.createBuffer({ label: `webgrad:warm-up-params:${label}`, size: s.params.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    uniforms.push(u);
+    device.queue.writeBuffer(u, 0, s.params);
+    const bufs = s.key.bindings.map((kind) => (kind === 'uniform' ? u : rt.placeholder(kind)));
+    const entries = bufs.map((buffer, binding) => ({ binding, resource: { buffer } }));
+    pass.setPipeline(kernels[i].pipeline);
+    pass.setBindGroup(0, device.createBindGroup({ label: `webgrad:warm-up:${label}`, layout: kernels[i].layout, entries }));
+    pass.dispatchWorkgroups(1, 1, 1);
+  });
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  try {
+    await settle(device, device.queue.onSubmittedWorkDone());
+    for (const k of kernels) k.ready = true;
+  } finally {
+    for (const u of uniforms) u.destroy();
   }
 }
 
