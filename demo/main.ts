@@ -1,13 +1,20 @@
-// The demo page: pick a model, train it in the page (WebGPU), watch live loss/accuracy curves,
-// draw a digit and see the prediction. `?selftest&epochs=1[&limit=1000]` trains without clicks
-// (on the first `limit` training digits), predicts a test digit and reports window.__results
-// (used by test/train-demo.test.ts).
+// The demo page: pick a model (MLPs or the CNN), train it in the page (WebGPU), watch live
+// loss/accuracy curves, draw a digit and see the prediction; for the CNN also its learned
+// first-layer filters (redrawn as it trains) and the feature maps of the drawn digit.
+// `?selftest&epochs=1[&limit=1000][&model=cnn&batch=30&testLimit=100&logEvery=3]` trains without clicks (on
+// the first `limit` training digits, evaluating on the first `testLimit` test digits), predicts
+// a test digit and reports window.__results (used by test/train-demo.test.ts); with a CNN,
+// window.__readFilters() reads the filters back for the test. The GPT panel (demo/gpt.ts) has
+// its own self-test, `?selftest=gpt`.
 import { init, noGrad, softmax, tensor, tidy } from '../src/index.ts';
 import { Linear, ReLU, Sequential, type Module } from '../src/nn/index.ts';
 import { Adam, SGD } from '../src/optim/index.ts';
 import { subset } from '../src/data/index.ts';
 import { fit, type EpochLog } from '../src/train/index.ts';
+import { modelSpec } from '../src/train/models.ts';
 import { drawChart, type LineSeries } from './charts.ts';
+import { featureMaps, firstLayer, readFilters, type FirstLayer } from './cnn.ts';
+import { drawTiles, filterLayout, mapLayout } from './cnn-view.ts';
 import { loadDemoMnist } from './data.ts';
 import { attachPad, toMnistPixels } from './draw.ts';
 
@@ -26,15 +33,29 @@ function buildModel(hidden: number[], seed: number): Sequential {
   return new Sequential(...layers);
 }
 
+/** The model select's values: 'mlp:<hidden sizes>' or a model name of src/train/models.ts. */
+function buildChoice(choice: string, seed: number): Sequential {
+  if (choice.startsWith('mlp:')) return buildModel(choice.slice(4).split(',').map(Number), seed);
+  return modelSpec(choice).build({ hidden: 0, seed }, 28, 28, 10);
+}
+
 async function main(): Promise<void> {
   const q = new URLSearchParams(location.search);
   const adapter = await init();
   const data = await loadDemoMnist();
+  const first = (n: number) => Array.from({ length: n }, (_, i) => i);
   const limit = Number(q.get('limit'));
-  if (limit > 0 && limit < data.train.count) data.train = subset(data.train, Array.from({ length: limit }, (_, i) => i));
+  if (limit > 0 && limit < data.train.count) data.train = subset(data.train, first(limit));
+  const testLimit = Number(q.get('testLimit'));
+  if (testLimit > 0 && testLimit < data.test.count) data.test = subset(data.test, first(testLimit));
   status(`${data.train.count} train / ${data.test.count} test digits loaded. WebGPU: ${adapter.description || adapter.vendor || 'adapter'}`);
 
   let model: Sequential | null = null;
+  let cnn: FirstLayer | null = null;
+  let lastPixels: Float32Array | null = null;
+  // For the self-test: how often each view was drawn, and filter 0's weights at every draw.
+  const views = { filterDraws: 0, mapDraws: 0, filter0: [] as number[][] };
+  w.__views = views;
   let controller: AbortController | null = null;
   const lossPts: [number, number][] = [];
   const epochs: EpochLog[] = [];
@@ -50,10 +71,33 @@ async function main(): Promise<void> {
   };
   redraw();
 
+  const showCnnPanel = (on: boolean) => ($('cnnView').style.display = on ? '' : 'none');
+  const showModelChoice = () => showCnnPanel(!$<HTMLSelectElement>('model').value.startsWith('mlp:'));
+  $('model').onchange = showModelChoice;
+  showModelChoice();
+  const drawFilters = async () => {
+    if (!cnn) return;
+    const f = await readFilters(cnn);
+    const l = filterLayout(f.shape[0], f.shape[2], f.shape[3]);
+    drawTiles($('filters'), f.values, l, 'signed');
+    views.filterDraws++;
+    views.filter0.push(Array.from(f.values.subarray(0, l.h * l.w)));
+  };
+  const drawMaps = async (m: Sequential, l: FirstLayer, px: Float32Array) => {
+    const fm = await featureMaps(m, l, px);
+    drawTiles($('maps'), fm.values, mapLayout(fm.shape[1], fm.shape[2], fm.shape[3]), 'positive');
+    views.mapDraws++;
+  };
+
   const predict = async (pixels: Float32Array): Promise<{ digit: number; probs: Float32Array }> => {
     if (!model) throw new Error('train a model first');
     const m = model;
+    lastPixels = pixels;
+    if (cnn) await drawMaps(m, cnn, pixels);
+    const wasTraining = m.training;
+    m.eval();
     const p = noGrad(() => tidy(() => softmax(m.forward(tensor(pixels, { shape: [1, 784] })), 1)));
+    m.train(wasTraining);
     const probs = (await p.data()) as Float32Array;
     p.dispose();
     let digit = 0;
@@ -95,12 +139,15 @@ async function main(): Promise<void> {
   };
 
   const train = async (): Promise<EpochLog[]> => {
-    const hidden = ($<HTMLSelectElement>('model').value).split(',').map(Number);
+    const choice = $<HTMLSelectElement>('model').value;
     const optName = $<HTMLSelectElement>('optimizer').value;
     plannedEpochs = Math.max(1, Number($<HTMLInputElement>('epochs').value) || 1);
     const batch = Math.max(1, Number($<HTMLInputElement>('batch').value) || 100);
     model?.dispose();
-    model = buildModel(hidden, 1);
+    model = buildChoice(choice, 1);
+    cnn = firstLayer(model);
+    showCnnPanel(cnn !== null);
+    await drawFilters();
     const opt = optName === 'adam' ? new Adam(model, { lr: 1e-3 }) : new SGD(model, { lr: 0.1 });
     lossPts.length = 0;
     epochs.length = 0;
@@ -110,10 +157,14 @@ async function main(): Promise<void> {
     try {
       await fit(model, opt, {
         train: data.train, test: data.test, epochs: plannedEpochs, batchSize: batch, seed: 1, signal: controller.signal,
-        onProgress: (p) => {
+        logEvery: Number(q.get('logEvery')) || (cnn ? 5 : 10),
+        onProgress: async (p) => {
           lossPts.push([p.epoch + p.step / p.steps, p.lastLoss]);
           status(`epoch ${p.epoch + 1}/${plannedEpochs}  step ${p.step}/${p.steps}  loss ${p.loss.toFixed(4)}  ${p.stepsPerSec.toFixed(1)} steps/s`);
           redraw();
+          // The filters as they learn, and the drawn digit's maps and prediction with them.
+          await drawFilters();
+          if (cnn && lastPixels) await predict(lastPixels);
         },
         onEpoch: (e) => {
           epochs.push(e);
@@ -121,6 +172,7 @@ async function main(): Promise<void> {
           redraw();
         },
       });
+      await drawFilters();
     } finally {
       opt.dispose();
       $<HTMLButtonElement>('train').disabled = false;
@@ -131,15 +183,28 @@ async function main(): Promise<void> {
   $('train').onclick = () => void train().catch((e) => status(`error: ${e}`));
   $('stop').onclick = () => controller?.abort();
 
-  if (q.has('selftest')) {
+  if (q.has('selftest') && q.get('selftest') !== 'gpt') {
     $<HTMLInputElement>('epochs').value = q.get('epochs') ?? '1';
+    if (q.has('model')) $<HTMLSelectElement>('model').value = q.get('model')!;
+    if (q.has('batch')) $<HTMLInputElement>('batch').value = q.get('batch')!;
     const logs = await train();
     const { px, label } = testDigit(0);
     pad.showPixels(px);
     const fromPad = toMnistPixels($('pad'));
     const direct = await predict(px);
     const drawn = fromPad ? await predict(fromPad) : null;
-    w.__results = { epochs: logs, trainCount: data.train.count, label, predicted: direct.digit, predictedFromPad: drawn?.digit ?? null, lossPoints: lossPts.length };
+    const l = cnn as FirstLayer | null; // (assigned in train(): TypeScript narrowed it to null)
+    if (l) {
+      w.__readFilters = async () => {
+        const f = await readFilters(l);
+        return { values: Array.from(f.values), shape: f.shape, bias: Array.from((await l.conv.bias!.data()) as Float32Array) };
+      };
+    }
+    w.__lastPixels = () => (lastPixels ? Array.from(lastPixels) : null);
+    w.__results = {
+      epochs: logs, trainCount: data.train.count, testCount: data.test.count, label, predicted: direct.digit,
+      predictedFromPad: drawn?.digit ?? null, lossPoints: lossPts.length, model: $<HTMLSelectElement>('model').value, ...views,
+    };
   }
 }
 
