@@ -1,6 +1,7 @@
 // The model zoo's GPT (src/models/gpt.ts): nanoGPT's state-dict names, initialisation, a few
 // training steps on a tiny sequence that lower the loss, generation, and typed errors.
 import { describe, expect, it } from 'vitest';
+import { run as tinyGpt } from '../examples/tiny-gpt.ts';
 import { GPT, ShapeError, ValueError, capture, optim, tensor, tidy, type Tensor } from '../src/index.ts';
 
 const CFG = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, seed: 3 };
@@ -131,5 +132,13 @@ describe('GPT', () => {
     expect(() => m.forward(tensor([[1, 2]]))).toThrow(/i32/);
     expect(() => m.forward(ids([[1, 11]]))).toThrow(/out of range/);
     m.dispose();
+  });
+
+  it('examples/tiny-gpt.ts runs (a few steps here) and its loss falls', async () => {
+    const r = await tinyGpt({ steps: 12, log: () => {} });
+    expect(r.losses[0].loss).toBeGreaterThan(Math.log(r.vocab) - 0.5);
+    expect(r.losses[r.losses.length - 1].loss).toBeLessThan(r.losses[0].loss - 0.3);
+    expect(r.sample.startsWith('To be')).toBe(true);
+    expect(r.sample).toHaveLength(65);
   });
 });
