@@ -1,6 +1,7 @@
 // The model zoo's GPT (src/models/gpt.ts): nanoGPT's state-dict names, initialisation, a few
 // training steps on a tiny sequence that lower the loss, generation, and typed errors.
 import { describe, expect, it } from 'vitest';
+import { expectClose } from './helpers.ts';
 import { run as tinyGpt } from '../examples/tiny-gpt.ts';
 import { GPT, ShapeError, ValueError, capture, optim, tensor, tidy, type Tensor } from '../src/index.ts';
 
@@ -13,6 +14,7 @@ function step(m: GPT, opt: optim.Optimizer, x: Tensor, y: Tensor): Tensor {
   opt.step();
   return loss;
 }
+const host = async (t: Tensor) => Array.from(await t.data());
 const ids = (rows: number[][]): Tensor => tensor(Int32Array.from(rows.flat()), { shape: [rows.length, rows[0].length], dtype: 'i32' });
 
 describe('GPT', () => {
@@ -104,6 +106,22 @@ describe('GPT', () => {
     captured.dispose();
     for (const o of [opt, eagerOpt]) o.dispose();
     for (const g of [m, eager]) g.dispose();
+  });
+
+  it('dropout: random in training mode (and trainable), the identity in eval mode', async () => {
+    const m = new GPT({ ...CFG, dropout: 0.3 });
+    const x = ids([[1, 2, 3, 4, 5]]);
+    const [a, b] = [await host(m.forward(x)), await host(m.forward(x))];
+    expect(a.some((v, i) => Math.abs(v - b[i]) > 1e-4)).toBe(true);
+    tidy(() => m.loss(x, ids([[2, 3, 4, 5, 6]])).backward());
+    expect(m.h[0].attn.c_attn.weight.grad).not.toBeNull();
+    m.eval();
+    const [c, d] = [await host(m.forward(x)), await host(m.forward(x))];
+    expect(c).toEqual(d);
+    const plain = new GPT({ ...CFG, dropout: 0 }).eval();
+    expectClose(c, await host(plain.forward(x)), { rtol: 1e-5, atol: 1e-6 });
+    m.dispose();
+    plain.dispose();
   });
 
   it('generate is seeded, crops the context to blockSize, honours topK and streams tokens', async () => {

@@ -90,6 +90,9 @@ class TiedHead extends Module {
 }
 
 type Proj = Linear | BiaslessLinear;
+
+/** nn.Dropout, skipped at p = 0 (torch's p = 0 in training is a copy; the result is the same values). */
+const drop = (d: Dropout, x: Tensor): Tensor => (d.p > 0 ? d.forward(x) : x);
 function proj(inF: number, outF: number, std: number, bias: boolean, seed: number): Proj {
   return bias ? new Linear(inF, outF, { init: 'normal', std, seed }) : new BiaslessLinear(inF, outF, { std, seed });
 }
@@ -121,7 +124,7 @@ class CausalSelfAttention extends Module {
       const [q, k, v] = chunk(qkv, 3, 0).map((t) => reshape(t, [B, H, T, E / H]));
       const { out } = attend(q, k, v, { causal: true, dropout: this.attn_dropout });
       const y = reshape(permute(out, [0, 2, 1, 3]), [B, T, E]);
-      return this.resid_dropout.forward(applyLinear('GPT', this.c_proj, y));
+      return drop(this.resid_dropout, applyLinear('GPT', this.c_proj, y));
     });
   }
 }
@@ -140,7 +143,7 @@ class MLP extends Module {
     this.dropout = this.registerModule('dropout', new Dropout(c.dropout, { seed: seed() }));
   }
   forward(x: Tensor): Tensor {
-    return tidy(() => this.dropout.forward(applyLinear('GPT', this.c_proj, this.gelu.forward(applyLinear('GPT', this.c_fc, x)))));
+    return tidy(() => drop(this.dropout, applyLinear('GPT', this.c_proj, this.gelu.forward(applyLinear('GPT', this.c_fc, x)))));
   }
 }
 
@@ -226,7 +229,7 @@ export class GPT extends Module {
     this.checkIds(ids);
     const T = ids.shape[1];
     return tidy(() => {
-      let x = this.drop.forward(add(this.wte.forward(ids), this.wpe.forward(this.positionIds(T))));
+      let x = drop(this.drop, add(this.wte.forward(ids), this.wpe.forward(this.positionIds(T))));
       for (const block of this.h) x = block.forward(x);
       return this.ln_f.forward(x);
     });
