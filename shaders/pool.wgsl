@@ -21,6 +21,9 @@
 //   avg_backward: dx[h, w] = sum of dy / div over the outputs whose window holds (h, w)
 //   adaptive_backward: the same over the adaptive windows holding (h, w)
 // One invocation per output element, no barriers: both kernel families use these kernels.
+// max_forward and max_backward_tiled take `run` consecutive outputs of a row per invocation:
+// 1 on GPUs, a whole row on CPU drivers (the index decomposition's integer divisions, which
+// their vector compilers scalarise, are then paid once per row).
 
 override WG: u32 = 256u;
 
@@ -40,7 +43,7 @@ struct Params {
   dW: u32,
   include_pad: u32, // avg: count the padding in the divisor
   _pad0: u32,
-  _pad1: u32,
+  run: u32,        // max_forward, max_backward_tiled: outputs of a row per invocation
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -68,32 +71,41 @@ fn is_nan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
 
+// Invocation i's first output: (ow0, output row over [P, OH], offset of its input plane, oh).
+fn run_coords(i: u32) -> vec4<u32> {
+  let per_row = (P.OW + P.run - 1u) / P.run;
+  let row = i / per_row;
+  return vec4<u32>((i % per_row) * P.run, row, (row / P.OH) * P.H * P.W, row % P.OH);
+}
+
 @compute @workgroup_size(WG)
 fn max_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= P.n) { return; }
-  let at_out = out_coords(i);
-  let ow = at_out.x;
-  let oh = at_out.y;
-  let base = at_out.z;
-  // -inf (P._pad0 is 0; reading it keeps -inf a run-time value: constant infinities do not compile)
-  var m = bitcast<f32>(P._pad0 | 0xff800000u);
-  var at = -1;
-  for (var ky = 0u; ky < P.kH; ky++) {
-    let h = i32(oh * P.sH + ky * P.dH) - i32(P.pH);
-    if (h < 0 || h >= i32(P.H)) { continue; }
-    for (var kx = 0u; kx < P.kW; kx++) {
-      let w = i32(ow * P.sW + kx * P.dW) - i32(P.pW);
-      if (w < 0 || w >= i32(P.W)) { continue; }
-      let v = X[base + u32(h) * P.W + u32(w)];
-      if (at < 0 || v > m || is_nan(v)) {
-        m = v;
-        at = h * i32(P.W) + w;
+  let rc = run_coords(i);
+  let base = rc.z;
+  let oh = rc.w;
+  for (var ow = rc.x; ow < min(rc.x + P.run, P.OW); ow++) {
+    // -inf (P._pad0 is 0; reading it keeps -inf a run-time value: constant infinities do not compile)
+    var m = bitcast<f32>(P._pad0 | 0xff800000u);
+    var at = -1;
+    for (var ky = 0u; ky < P.kH; ky++) {
+      let h = i32(oh * P.sH + ky * P.dH) - i32(P.pH);
+      if (h < 0 || h >= i32(P.H)) { continue; }
+      for (var kx = 0u; kx < P.kW; kx++) {
+        let w = i32(ow * P.sW + kx * P.dW) - i32(P.pW);
+        if (w < 0 || w >= i32(P.W)) { continue; }
+        let v = X[base + u32(h) * P.W + u32(w)];
+        if (at < 0 || v > m || is_nan(v)) {
+          m = v;
+          at = h * i32(P.W) + w;
+        }
       }
     }
+    let o = rc.y * P.OW + ow;
+    Y[o] = m;
+    YIdx[o] = at;
   }
-  Y[i] = m;
-  YIdx[i] = at;
 }
 
 @compute @workgroup_size(WG)
@@ -123,21 +135,23 @@ fn max_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 fn max_backward_tiled(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
   if (i >= P.n) { return; }
-  // i runs over dy [P, OH, OW]; Y = dx [P, H, W] (every element written by exactly one output).
-  let at_out = out_coords(i);
-  let ow = at_out.x;
-  let oh = at_out.y;
-  let base = at_out.z;
-  let g = X[i];
-  let at = Idx[i];
-  for (var ky = 0u; ky < P.kH; ky++) {
-    let h = i32(oh * P.sH + ky) - i32(P.pH);
-    if (h < 0 || h >= i32(P.H)) { continue; }
-    for (var kx = 0u; kx < P.kW; kx++) {
-      let w = i32(ow * P.sW + kx) - i32(P.pW);
-      if (w < 0 || w >= i32(P.W)) { continue; }
-      let me = h * i32(P.W) + w;
-      Y[base + u32(me)] = select(0.0, g, me == at);
+  // Outputs of dy [P, OH, OW]; Y = dx [P, H, W] (every element written by exactly one output).
+  let rc = run_coords(i);
+  let base = rc.z;
+  let oh = rc.w;
+  for (var ow = rc.x; ow < min(rc.x + P.run, P.OW); ow++) {
+    let o = rc.y * P.OW + ow;
+    let g = X[o];
+    let at = Idx[o];
+    for (var ky = 0u; ky < P.kH; ky++) {
+      let h = i32(oh * P.sH + ky) - i32(P.pH);
+      if (h < 0 || h >= i32(P.H)) { continue; }
+      for (var kx = 0u; kx < P.kW; kx++) {
+        let w = i32(ow * P.sW + kx) - i32(P.pW);
+        if (w < 0 || w >= i32(P.W)) { continue; }
+        let me = h * i32(P.W) + w;
+        Y[base + u32(me)] = select(0.0, g, me == at);
+      }
     }
   }
 }

@@ -24,6 +24,12 @@ export interface PoolGeometry {
 
 type Entry = 'max_forward' | 'max_backward' | 'max_backward_tiled' | 'avg_forward' | 'avg_backward' | 'adaptive_forward' | 'adaptive_backward';
 
+/** Outputs per invocation of the row entries: a whole row on CPU drivers, one on GPUs (see shaders/pool.wgsl). */
+const runOf = (rt: Runtime, g: PoolGeometry) => (rt.kind.cpu ? Math.max(g.OW, 1) : 1);
+
+/** Invocations of a row entry over `outputs` outputs. */
+const runs = (rt: Runtime, g: PoolGeometry, outputs: number) => (g.OW === 0 ? 0 : (outputs / g.OW) * Math.ceil(g.OW / runOf(rt, g)));
+
 function launch(rt: Runtime, entry: Entry, g: PoolGeometry, n: number, bufs: GPUBuffer[], label: string): void {
   const p = new ParamWriter()
     .u32(n).u32(g.H).u32(g.W).u32(g.OH).u32(g.OW)
@@ -31,7 +37,7 @@ function launch(rt: Runtime, entry: Entry, g: PoolGeometry, n: number, bufs: GPU
     .u32(g.stride[0]).u32(g.stride[1])
     .u32(g.padding[0]).u32(g.padding[1])
     .u32(g.dilation[0]).u32(g.dilation[1])
-    .u32(g.countIncludePad ? 1 : 0).u32(0).u32(0)
+    .u32(g.countIncludePad ? 1 : 0).u32(0).u32(runOf(rt, g))
     .done();
   rt.dispatch({ shader: 'pool', entry, constants: { WG }, bindings: [...BINDINGS] }, p, bufs, grid1d(rt, n, WG), label);
 }
@@ -41,7 +47,7 @@ export function maxPoolKernel(x: Tensor, g: PoolGeometry, outShape: readonly num
   const rt = x.runtime;
   const y = empty(outShape, 'f32', 'maxPool2d');
   const idx = empty(outShape, 'i32', 'maxPool2d.indices');
-  launch(rt, 'max_forward', g, y.size, [x.buffer('maxPool2d'), rt.placeholder('read'), y.buffer('maxPool2d'), idx.buffer('maxPool2d')], 'maxPool2d.forward');
+  launch(rt, 'max_forward', g, runs(rt, g, y.size), [x.buffer('maxPool2d'), rt.placeholder('read'), y.buffer('maxPool2d'), idx.buffer('maxPool2d')], 'maxPool2d.forward');
   return { y, idx };
 }
 
@@ -61,7 +67,7 @@ export function maxPoolGradKernel(dy: Tensor, idx: Tensor, g: PoolGeometry, inSh
   const rt = dy.runtime;
   const dx = empty(inShape, 'f32', 'maxPool2d.dx');
   const bufs = [dy.buffer('maxPool2d'), idx.buffer('maxPool2d'), dx.buffer('maxPool2d'), rt.placeholder('rw')];
-  if (windowsTile(g)) launch(rt, 'max_backward_tiled', g, dy.size, bufs, 'maxPool2d.backward');
+  if (windowsTile(g)) launch(rt, 'max_backward_tiled', g, runs(rt, g, dy.size), bufs, 'maxPool2d.backward');
   else launch(rt, 'max_backward', g, dx.size, bufs, 'maxPool2d.backward');
   return dx;
 }
