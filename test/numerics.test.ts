@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { refArray, type RefArray } from '../src/check/array.ts';
 import { argmaxRef, mseLossRef, REFERENCE } from '../src/check/reference.ts';
-import { adamStepRef, sgdStepRef, type StepOptions } from '../src/check/reference/optim.ts';
+import { adamStepRef, clipGradNormRef, sgdStepRef, type StepOptions } from '../src/check/reference/optim.ts';
 import {
   abs, add, argmax, div, exp, linear, log, logSoftmax, matmul, max, maximum, mean, mseLoss, mul, neg, pow, relu, sigmoid, softmax,
-  softmaxCrossEntropy, crossEntropy, sqrt, square, sum, tanh, tensor, type Tensor,
+  softmaxCrossEntropy, crossEntropy, clipGradNorm, sqrt, square, sum, tanh, tensor, type Tensor,
 } from '../src/index.ts';
 import { Adam, AdamW, SGD, type Optimizer } from '../src/optim/index.ts';
 
@@ -157,6 +157,19 @@ const IMPLS: Record<string, Impl> = {
   'd/dx log(x)': elementwiseGrad('log', log),
   'd/dx sigmoid(x)': elementwiseGrad('sigmoid', sigmoid),
   'd/dx exp(x)': elementwiseGrad('exp', exp),
+  'clipGradNorm(g, 1)': {
+    gpu: async ({ g }) => {
+      const param = f32(g);
+      param.requiresGrad = true;
+      param.grad = f32(g);
+      clipGradNorm([param], 1).dispose();
+      const out = await param.grad.data();
+      param.zeroGrad();
+      param.dispose();
+      return out;
+    },
+    ref: ({ g }) => clipGradNormRef([flat(g)], 1, 2).clipped[0],
+  },
   'sgd step': step((p) => new SGD([p], { lr: 0.1 }), sgdStepRef, { lr: 0.1 }),
   'sgd momentum step': step((p) => new SGD([p], { lr: 0.1, momentum: 0.9 }), sgdStepRef, { lr: 0.1, momentum: 0.9 }),
   'adam step': step((p) => new Adam([p], { lr: 0.1 }), adamStepRef, { lr: 0.1 }),
