@@ -70,3 +70,16 @@ export function ownerOf(b: GPUBuffer): GPUBuffer {
 export function bindingOf(b: GPUBuffer): GPUBufferBinding {
   return b instanceof BufferView ? { buffer: b.parent, offset: b.offset, size: b.size } : { buffer: b };
 }
+
+/**
+ * Whether buffers[i], bound read-only, shares its memory with a buffer another binding writes
+ * (kinds[j + 1] === 'rw'; kinds[0] is the uniform). WebGPU refuses such a dispatch whatever the
+ * ranges (a buffer is one subresource of a pass's usage scope), which views make reachable: an
+ * in-place update of one slice that reads a sibling slice. The Runtime reads a copy instead.
+ */
+export function readsWritten(kinds: readonly string[], buffers: readonly GPUBuffer[], i: number): boolean {
+  if (kinds[i + 1] === 'rw') return false;
+  const owner = ownerOf(buffers[i]);
+  for (let j = 0; j < buffers.length; j++) if (kinds[j + 1] === 'rw' && ownerOf(buffers[j]) === owner) return true;
+  return false;
+}

@@ -8,7 +8,7 @@ import { CaptureRecording, type ParamsRefresh } from './capture.ts';
 import { PipelineCache, type KernelKey } from './pipelines.ts';
 import { BufferPool } from './pool.ts';
 import { BindGroupCache } from './bindgroups.ts';
-import { bindingOf, ownerOf, rangeOf } from './buffer-view.ts';
+import { BufferView, bindingOf, ownerOf, rangeOf, readsWritten } from './buffer-view.ts';
 import { settle } from './settle.ts';
 import { adapterKind, isCpuDriver, type AdapterKind, type KernelFamily } from './kind.ts';
 
@@ -211,7 +211,7 @@ export class Runtime {
    * offset view (BufferView) is bound as its parent's range.
    * The grid is given in workgroups; callers split grids larger than the device limit.
    */
-  dispatch(key: KernelKey, params: ArrayBufferView, buffers: readonly GPUBuffer[], grid: Grid, label: string, refresh?: ParamsRefresh): void {
+  dispatch(key: KernelKey, params: ArrayBufferView, given: readonly GPUBuffer[], grid: Grid, label: string, refresh?: ParamsRefresh): void {
     this.assertAlive(label);
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     const [x, y = 1, z = 1] = grid;
@@ -219,12 +219,14 @@ export class Runtime {
       throw new LimitError(label, `dispatch of [${x}, ${y}, ${z}] workgroups exceeds maxComputeWorkgroupsPerDimension (${max})`);
     }
     const maxBinding = this.limits.maxStorageBufferBindingSize;
-    for (const b of buffers) {
+    for (const b of given) {
       if (b.size > maxBinding) {
         throw new LimitError(label, `a ${b.size}-byte buffer exceeds maxStorageBufferBindingSize (${maxBinding} bytes)`);
       }
     }
     if (x === 0 || y === 0 || z === 0) return;
+    const temps: GPUBuffer[] = [];
+    const buffers = this.unaliased(key.bindings, given, temps);
     const kernel = this.pipelines.get(key);
     const rec = this.recording;
     const uniform = rec ? rec.uniform(params, refresh) : this.uniform(params);
@@ -247,6 +249,23 @@ export class Runtime {
       rec.commands.push({ kind: 'dispatch', pipeline: kernel.pipeline, bindGroup, grid: [x, y, z] });
       for (const b of buffers) this.pin(ownerOf(b), rec);
     }
+    for (const t of temps) this.releaseBuffer(t);
+  }
+
+  /**
+   * `buffers` with each read-only binding whose memory another binding writes (readsWritten:
+   * slices of one buffer) replaced by a copy of its range in a pool buffer (pushed to `temps`,
+   * released after the dispatch): the kernel reads the values from before its writes.
+   */
+  private unaliased(kinds: readonly string[], buffers: readonly GPUBuffer[], temps: GPUBuffer[]): readonly GPUBuffer[] {
+    if (!buffers.some((b) => b instanceof BufferView)) return buffers; // a whole buffer bound twice is the caller's error, as before views
+    return buffers.map((b, i) => {
+      if (!readsWritten(kinds, buffers, i)) return b;
+      const copy = this.pool.acquire(b.size, 'webgrad:view-read-copy');
+      temps.push(copy);
+      this.copy(b, 0, copy, 0, b.size);
+      return copy;
+    });
   }
 
   private pin(buf: GPUBuffer, rec: CaptureRecording): void {
@@ -331,6 +350,14 @@ export class Runtime {
     if (bytes === 0) return;
     const s = rangeOf(srcBuf);
     const d = rangeOf(dstBuf);
+    if (s.buffer === d.buffer) {
+      // Slices of one buffer: WebGPU copies only between two buffers, so go through a pool buffer.
+      const tmp = this.pool.acquire(bytes, 'webgrad:view-copy');
+      this.copy(srcBuf, srcOffset, tmp, 0, bytes);
+      this.copy(tmp, 0, dstBuf, dstOffset, bytes);
+      this.releaseBuffer(tmp);
+      return;
+    }
     const src = s.buffer;
     const dst = d.buffer;
     srcOffset += s.offset;
