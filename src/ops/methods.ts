@@ -11,7 +11,7 @@ import { scaledDotProductAttention, type AttentionOptions } from './attention.ts
 import { chunk, narrow, slice, split } from './slice.ts';
 import { maskedFill, tril, triu } from './where.ts';
 import { linear, type Activation } from './linear.ts';
-import { mseLoss, softmaxCrossEntropy, type LossOptions, type Reduction } from './loss.ts';
+import { mseLoss, softmaxCrossEntropy, type CrossEntropyOptions, type LossOptions, type Reduction } from './loss.ts';
 import { pad, type PadOptions } from './pad.ts';
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d, type AvgPool2dOptions, type MaxPool2dOptions } from './pool.ts';
 import { matmul, type MatmulOptions } from './matmul.ts';
@@ -60,7 +60,7 @@ declare module '../tensor.ts' {
     readonly T: Tensor;
     softmax(axis?: number): Tensor;
     logSoftmax(axis?: number): Tensor;
-    softmaxCrossEntropy(labels: Tensor, reduction?: Reduction | LossOptions): Tensor;
+    softmaxCrossEntropy(labels: Tensor, options?: Reduction | CrossEntropyOptions): Tensor;
     layerNorm(normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, opts?: LayerNormOptions): Tensor;
     rmsNorm(normalizedShape: number | readonly number[], weight?: Tensor | null, opts?: RmsNormOptions): Tensor;
     /** Fused attention with this tensor as q [B, H, T, D]. */
