@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectClose } from './helpers.ts';
 import { run as tinyGpt } from '../examples/tiny-gpt.ts';
-import { GPT, ShapeError, ValueError, capture, optim, tensor, tidy, type Tensor } from '../src/index.ts';
+import { GPT, ShapeError, ValueError, capture, liveTensors, nn, optim, tensor, tidy, type Tensor } from '../src/index.ts';
 
 const CFG = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, seed: 3 };
 /** One optimizer step on the mean next-token loss (no tidy: capture() and the callers scope it). */
@@ -106,6 +106,32 @@ describe('GPT', () => {
     captured.dispose();
     for (const o of [opt, eagerOpt]) o.dispose();
     for (const g of [m, eager]) g.dispose();
+  });
+
+  it('leaks no tensors: live tensors stay flat over training steps, generation and masked attention', async () => {
+    const m = new GPT({ ...CFG, dropout: 0.1 });
+    const opt = new optim.AdamW(m, { lr: 1e-3 });
+    const mha = new nn.MultiheadAttention(16, 2, { dropout: 0.1 });
+    const [x, y] = [ids([[1, 2, 3, 4]]), ids([[2, 3, 4, 5]])];
+    const mask = ids([[0, 1, 1, 1], [0, 0, 1, 1], [0, 0, 0, 1], [0, 0, 0, 0]]);
+    const q = tensor(new Float32Array(4 * 16).map((_, i) => Math.sin(i)), { shape: [4, 1, 16] });
+    const round = async () => {
+      const loss = tidy(() => step(m, opt, x, y));
+      await loss.data();
+      loss.dispose();
+      await m.eval().generate(x, 3, { seed: 1 });
+      m.train();
+      tidy(() => mha.forward(q, q, q, { attnMask: mask }).sum().backward());
+      tidy(() => mha.forwardWithWeights(q, q, q, { attnMask: mask })[1].sum().backward());
+    };
+    await round();
+    const before = liveTensors().length;
+    await round();
+    await round();
+    expect(liveTensors().length).toBe(before);
+    opt.dispose();
+    m.dispose();
+    mha.dispose();
   });
 
   it('dropout: random in training mode (and trainable), the identity in eval mode', async () => {

@@ -229,8 +229,8 @@ export class MultiheadAttention extends Module {
     const L = query.shape[sAxis];
     const S = key.shape[sAxis];
     if (mask && causal) throw new ValueError(op, 'isCausal and attnMask together are not supported; pass one (the causal mask as attnMask, or isCausal alone)');
-    const masks = mask ? this.masks(mask, N, L, S, shapes) : {};
     return tidy(() => {
+      const masks = mask ? this.masks(mask, N, L, S, shapes) : {};
       // Every input as [N, L, E].
       const nle = (t: Tensor) => (rank === 2 ? reshape(t, [1, ...t.shape]) : this.batchFirst ? t : permute(t, [1, 0, 2]));
       const heads = (t: Tensor, len: number) => permute(reshape(t, [N, len, H, Dh]), [0, 2, 1, 3]);
@@ -269,11 +269,9 @@ export class MultiheadAttention extends Module {
       throw new ShapeError(op, [...shapes, mask.shape], `attnMask must be [L, S] = ${fmtShape([L, S])} or [N * numHeads, L, S] = ${fmtShape([N * H, L, S])}, got ${fmtShape(mask.shape)}`);
     }
     if (mask.dtype !== 'i32' && mask.dtype !== 'f32') throw new ValueError(op, `attnMask must be i32 (boolean) or f32 (additive), got ${mask.dtype}`);
-    return tidy(() => {
-      const m4 = ok3 ? reshape(mask, [N, H, L, S]) : mask;
-      // torch's boolean mask marks the blocked positions; the kernel's marks the attended ones.
-      return mask.dtype === 'i32' ? { attendMask: maskedFill(ones(m4.shape), m4, 0) } : { additiveMask: m4 };
-    });
+    const m4 = ok3 ? reshape(mask, [N, H, L, S]) : mask;
+    // torch's boolean mask marks the blocked positions; the kernel's marks the attended ones.
+    return mask.dtype === 'i32' ? { attendMask: maskedFill(ones(m4.shape), m4, 0) } : { additiveMask: m4 };
   }
 
   protected override extraRepr(): string {
