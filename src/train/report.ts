@@ -74,6 +74,39 @@ export function trainingChartSvg(d: ChartData): string {
   ].join('\n');
 }
 
+/** The series `lmChartSvg()` draws: a language model's losses against a baseline. */
+export interface LmChartData {
+  title?: string;
+  /** Loss of every training step, in order. */
+  stepLosses: readonly number[];
+  /** Per epoch (1-based): the epoch's mean train loss and the validation loss after it. */
+  epochs: readonly { epoch: number; trainLoss: number; valLoss: number }[];
+  /** A horizontal reference line (the bigram model's validation loss). */
+  baseline?: { label: string; value: number };
+}
+
+/** A self-contained SVG, one panel: train loss per step and per epoch, validation loss per epoch, the baseline. */
+export function lmChartSvg(d: LmChartData): string {
+  const steps = d.stepLosses.length;
+  const perEpoch = d.epochs.length ? steps / d.epochs.length : 1;
+  const xMax = Math.max(1, d.epochs.length);
+  const series: Series[] = [
+    { label: 'train loss (step)', color: '#9bb7d4', points: d.stepLosses.map((l, i) => [(i + 1) / perEpoch, l]), width: 1, opacity: 0.9 },
+    { label: 'train loss (epoch mean)', color: '#1f5fa8', points: d.epochs.map((e) => [e.epoch, e.trainLoss]), width: 2.5, dots: true },
+    { label: 'validation loss', color: '#d2691e', points: d.epochs.map((e) => [e.epoch, e.valLoss]), width: 2.5, dots: true },
+  ];
+  if (d.baseline) series.push({ label: d.baseline.label, color: '#666', points: [[0, d.baseline.value], [xMax, d.baseline.value]], width: 1.5 });
+  const vals = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
+  const yMax = vals.length ? niceCeil(Math.max(...vals)) : 1;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600">${esc(d.title ?? 'training')}</text>`,
+    panel(0, W, 'loss (nats / char)', [0, xMax], [0, yMax], series, 'top'),
+    '</svg>',
+  ].join('\n');
+}
+
 function panel(
   x0: number, w: number, yLabel: string, [xa, xb]: [number, number], [ya, yb]: [number, number], series: Series[], legendAt: 'top' | 'bottom',
 ): string {
