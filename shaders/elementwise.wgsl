@@ -9,9 +9,13 @@
 //                                                     broadcast dims (up to rank 8)
 // Layout: row-major contiguous f32. The grid is 2-D (x * y workgroups of WG threads) so more than
 // 65535 * WG elements fit in one dispatch; i = (gid.y * num_workgroups.x * WG) + gid.x.
-// VEC4 (n % 4 == 0; binary only with SAME_SHAPE): each invocation handles the 4 elements of
-// vec4 i through the *4 views of the same bindings: a quarter of the invocations and 16-byte
-// loads, which doubled add's bandwidth on the CPU drivers.
+// Variants (records in src/kernels/elementwise-variants.ts):
+//   scalar: one element per invocation, elements P.first .. P.n - 1 (first > 0: the tail of a
+//           vec4 launch, the elements past the last whole vec4).
+//   VEC4 (unary, unary_grad, binary with SAME_SHAPE): the whole vec4s 0 .. n / 4 - 1 through the
+//           *4 views of the same bindings, PER of them per invocation (override, 1 or 4), the
+//           j-th at workgroup * WG * PER + j * WG + lane, so a workgroup's loads stay contiguous
+//           at every j. 16-byte loads and stores doubled add's bandwidth on the CPU drivers.
 // Numerics: sigmoid uses the form that never overflows exp; tanh is computed from exp(-2|x|).
 // NaN as PyTorch (docs/NUMERICS.md): relu(NaN) and maximum(NaN, x) = maximum(x, NaN) are NaN.
 // NaN is tested on the bits (is_nan): the max() builtin need not propagate NaN, and compilers
@@ -19,12 +23,14 @@
 
 override WG: u32 = 256u;
 override OP: u32 = 0u;
+override PER: u32 = 1u;  // VEC4: vec4s per invocation
 
 struct Params {
   n: u32,                     // number of output elements
   rank: u32,                  // rank of the output (binary only)
   alpha: f32,                 // unary AFFINE: out = alpha * a + beta; binary EXPAND: alpha * a
   beta: f32,
+  first: u32,                 // scalar: first element of this dispatch (0, or the tail after the vec4s)
   out_shape: array<vec4<u32>, 2>,  // binary: output shape, padded with 1s
   a_strides: array<vec4<u32>, 2>,  // binary: element strides of a, 0 where a broadcasts
   b_strides: array<vec4<u32>, 2>,  // binary: element strides of b, 0 where b broadcasts
@@ -53,6 +59,11 @@ const MAX_SHARE = 9u;  // torch.maximum's gradient share of a: 1 if a > b, 1/2 o
 
 fn flat_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return gid.y * nwg.x * WG + gid.x;
+}
+
+// VEC4: the j-th vec4 of invocation i (PER per invocation, WG apart within the workgroup's run).
+fn vec_index(i: u32, j: u32) -> u32 {
+  return (i / WG) * WG * PER + j * WG + i % WG;
 }
 
 fn is_nan(v: f32) -> bool {
@@ -145,12 +156,16 @@ fn unary_df(x: f32) -> f32 {
 fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(gid, nwg);
 #if VEC4
-  if (i >= P.n / 4u) { return; }
-  let a = A4[i];
-  Out4[i] = vec4<f32>(unary_f(a.x), unary_f(a.y), unary_f(a.z), unary_f(a.w));
+  for (var j = 0u; j < PER; j++) {
+    let q = vec_index(i, j);
+    if (q >= P.n / 4u) { return; }
+    let a = A4[q];
+    Out4[q] = vec4<f32>(unary_f(a.x), unary_f(a.y), unary_f(a.z), unary_f(a.w));
+  }
 #else
-  if (i >= P.n) { return; }
-  Out[i] = unary_f(A[i]);
+  let e = P.first + i;
+  if (e >= P.n) { return; }
+  Out[e] = unary_f(A[e]);
 #endif
 }
 
@@ -158,12 +173,16 @@ fn unary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
 fn unary_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(gid, nwg);
 #if VEC4
-  if (i >= P.n / 4u) { return; }
-  let x = A4[i];
-  Out4[i] = B4[i] * vec4<f32>(unary_df(x.x), unary_df(x.y), unary_df(x.z), unary_df(x.w));
+  for (var j = 0u; j < PER; j++) {
+    let q = vec_index(i, j);
+    if (q >= P.n / 4u) { return; }
+    let x = A4[q];
+    Out4[q] = B4[q] * vec4<f32>(unary_df(x.x), unary_df(x.y), unary_df(x.z), unary_df(x.w));
+  }
 #else
-  if (i >= P.n) { return; }
-  Out[i] = B[i] * unary_df(A[i]);
+  let e = P.first + i;
+  if (e >= P.n) { return; }
+  Out[e] = B[e] * unary_df(A[e]);
 #endif
 }
 
@@ -197,13 +216,17 @@ fn binary_f(a: f32, b: f32) -> f32 {
 fn binary(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat_index(gid, nwg);
 #if VEC4
-  if (i >= P.n / 4u) { return; }
-  let a = A4[i];
-  let b = B4[i];
-  Out4[i] = vec4<f32>(binary_f(a.x, b.x), binary_f(a.y, b.y), binary_f(a.z, b.z), binary_f(a.w, b.w));
+  for (var j = 0u; j < PER; j++) {
+    let q = vec_index(i, j);
+    if (q >= P.n / 4u) { return; }
+    let a = A4[q];
+    let b = B4[q];
+    Out4[q] = vec4<f32>(binary_f(a.x, b.x), binary_f(a.y, b.y), binary_f(a.z, b.z), binary_f(a.w, b.w));
+  }
 #elif SAME_SHAPE
-  if (i >= P.n) { return; }
-  Out[i] = binary_f(A[i], B[i]);
+  let e = P.first + i;
+  if (e >= P.n) { return; }
+  Out[e] = binary_f(A[e], B[e]);
 #else
   if (i >= P.n) { return; }
   var rem = i;

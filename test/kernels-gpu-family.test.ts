@@ -20,6 +20,7 @@ import './ops-norm.test.ts';
 import './ops-conv.test.ts';
 import './ops-pool.test.ts';
 import './ops-attention.test.ts';
+import './elementwise-variants.test.ts';
 
 // Read by init() in test/setup.ts's beforeAll, which runs after this module is evaluated.
 process.env.WEBGRAD_KERNELS = 'gpu';
