@@ -89,7 +89,7 @@ describe('nn.LayerNorm, nn.RMSNorm, nn.GELU, nn.SiLU', () => {
 });
 
 /** Float64 torch.nn.MultiheadAttention on [L, N, E] inputs from the module's torch-layout weights. */
-async function mhaRef(m: nn.MultiheadAttention, q: Tensor, k: Tensor, v: Tensor, blocked?: (i: number, j: number) => boolean): Promise<number[]> {
+async function mhaRef(m: nn.MultiheadAttention, q: Tensor, k: Tensor, v: Tensor, blocked?: (i: number, j: number, n: number) => boolean): Promise<number[]> {
   const [L, N, E] = q.shape;
   const S = k.shape[0];
   const H = m.numHeads;
@@ -114,7 +114,7 @@ async function mhaRef(m: nn.MultiheadAttention, q: Tensor, k: Tensor, v: Tensor,
     for (let h = 0; h < H; h++)
       for (let i = 0; i < L; i++) {
         const sc = Array.from({ length: S }, (_, j) => {
-          if (blocked?.(i, j)) return -Infinity;
+          if (blocked?.(i, j, n)) return -Infinity;
           let s = 0;
           for (let d = 0; d < D; d++) s += Q[(i * N + n) * E + h * D + d] * K[(j * N + n) * E + h * D + d];
           return s / Math.sqrt(D);
@@ -171,6 +171,27 @@ describe('nn.MultiheadAttention', () => {
     const gf = await grads(fused);
     const gc = await grads(composite);
     gf.forEach((g, i) => expectClose(g, gc[i], { rtol: 1e-4, atol: 1e-5 }));
+    m.dispose();
+  });
+
+  it('keyPaddingMask (boolean or additive) alone, with isCausal and with attnMask matches the reference', async () => {
+    const m = new nn.MultiheadAttention(E, H, { seed: 12 });
+    const x = randn([L, N, E], { seed: 13 });
+    const kv = randn([L + 1, N, E], { seed: 14 });
+    const S = L + 1;
+    const padded = (j: number, n: number) => (n === 1 && j === S - 1) || (n === 2 && j < 2);
+    const kpm = i32(Array.from({ length: N * S }, (_, i) => Number(padded(i % S, Math.floor(i / S)))), [N, S]);
+    const kpmAdd = tensor(Array.from({ length: N * S }, (_, i) => (padded(i % S, Math.floor(i / S)) ? -Infinity : 0)), { shape: [N, S] });
+    const want = await mhaRef(m, x, kv, kv, (_i, j, n) => padded(j, n));
+    expectClose(await m.forward(x, kv, kv, { keyPaddingMask: kpm }).data(), want, { rtol: 1e-4, atol: 1e-5 });
+    expectClose(await m.forward(x, kv, kv, { key_padding_mask: kpmAdd } as never).data(), want, { rtol: 1e-4, atol: 1e-5 });
+    const selfPad = i32(Array.from({ length: N * L }, (_, i) => Number(i % L === L - 1 && i >= L)), [N, L]);
+    const blockedSelf = (i: number, j: number, n: number) => j > i || (n > 0 && j === L - 1);
+    const causalWant = await mhaRef(m, x, x, x, blockedSelf);
+    expectClose(await m.forward(x, x, x, { keyPaddingMask: selfPad, isCausal: true }).data(), causalWant, { rtol: 1e-4, atol: 1e-5 });
+    const tri = tensor(Array.from({ length: L * L }, (_, i) => (i % L > Math.floor(i / L) ? -Infinity : 0)), { shape: [L, L] });
+    expectClose(await m.forward(x, x, x, { keyPaddingMask: selfPad, attnMask: tri }).data(), causalWant, { rtol: 1e-4, atol: 1e-5 });
+    expect(() => m.forward(x, kv, kv, { keyPaddingMask: i32([0, 0], [1, 2]) })).toThrow(/keyPaddingMask must be \[N, S\] = \[3, 6\]/);
     m.dispose();
   });
 

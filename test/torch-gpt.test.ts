@@ -212,9 +212,11 @@ print(json.dumps({'keys': list(state.keys()), 'loss': loss.item(), 'tied': tied}
     const kv = randn([S, N, E], { seed: 2, requiresGrad: true });
     const w = randn([L, N, E], { seed: 3 });
     const causal = tensor(Int32Array.from({ length: L * L }, (_, i) => Number(i % L > Math.floor(i / L))), { shape: [L, L], dtype: 'i32' });
-    // Self-attention with torch's boolean attn_mask (true = blocked), and cross-attention with weights.
+    // Self-attention with torch's boolean attn_mask (true = blocked), and cross-attention with a key padding mask and weights.
     const self = mha.forward(x, x, x, { attnMask: causal });
-    const [cross, weights] = mha.forwardWithWeights(x, kv, kv);
+    // Key padding: batch 1 ignores its last two keys.
+    const kpm = tensor(Int32Array.from({ length: N * S }, (_, i) => Number(i >= S && i % S >= S - 2)), { shape: [N, S], dtype: 'i32' });
+    const [cross, weights] = mha.forwardWithWeights(x, kv, kv, { keyPaddingMask: kpm });
     tidy(() => self.mul(w).sum().add(cross.mul(w).sum()).backward());
     writeFileSync(join(dir, 'mha.safetensors'), await nn.toSafetensors(mha));
     for (const [n, t] of [['x', x], ['kv', kv], ['w', w]] as const) writeFileSync(join(dir, `${n}.f32`), (await t.data()) as Float32Array);
@@ -230,7 +232,9 @@ kv = rd('kv', (6, 2, 12)).requires_grad_()
 w = rd('w', (5, 2, 12))
 mask = torch.triu(torch.ones(5, 5, dtype=torch.bool), 1)
 self_out, _ = m(x, x, x, attn_mask=mask, need_weights=False)
-cross, weights = m(x, kv, kv)
+kpm = torch.zeros(2, 6, dtype=torch.bool)
+kpm[1, 4:] = True
+cross, weights = m(x, kv, kv, key_padding_mask=kpm)
 ((self_out * w).sum() + (cross * w).sum()).backward()
 save(d + '/out.safetensors', {'self': self_out, 'cross': cross, 'weights': weights, 'gx': x.grad, 'gkv': kv.grad,
     'g_in_proj_weight': m.in_proj_weight.grad, 'g_in_proj_bias': m.in_proj_bias.grad, 'g_out_proj.weight': m.out_proj.weight.grad})

@@ -14,6 +14,7 @@ import { chunk, narrow } from '../ops/slice.ts';
 import { softmax } from '../ops/softmax.ts';
 import { maskedFill, triu, where } from '../ops/where.ts';
 import { tidy } from '../memory.ts';
+import { sameShape } from '../shape.ts';
 import { option, parseArg, parseOptions, type OptionsOf } from '../options.ts';
 import { drawSeed } from '../random.ts';
 import { Tensor, ones, zeros } from '../tensor.ts';
@@ -118,6 +119,12 @@ const MHA_OPTIONS = {
 export type MultiheadAttentionOptions = OptionsOf<typeof MHA_OPTIONS>;
 
 const isMaskValue = (v: unknown): boolean => v === null || v instanceof Tensor;
+/** The masks a MultiheadAttention call was given. */
+interface MaskArgs {
+  attn: Tensor | null;
+  padding: Tensor | null;
+  causal: boolean;
+}
 const MHA_FORWARD_OPTIONS = {
   /**
    * PyTorch's attn_mask: [L, S] or [N * numHeads, L, S]. An i32 mask is boolean with
@@ -125,6 +132,11 @@ const MHA_FORWARD_OPTIONS = {
    * (use -Infinity to block), which takes the composite path.
    */
   attnMask: option.custom<Tensor | null>('a Tensor (i32 boolean or f32 additive) or null', isMaskValue, { aliases: ['attn_mask'] }),
+  /**
+   * PyTorch's key_padding_mask: [N, S] ([S] unbatched). i32: nonzero = that key is padding
+   * (ignored); f32: added to the scores of that key. Combines with attnMask or isCausal.
+   */
+  keyPaddingMask: option.custom<Tensor | null>('a Tensor (i32 boolean or f32 additive) or null', isMaskValue, { aliases: ['key_padding_mask'] }),
   /** Causal masking (keys j <= i). Unlike torch, it needs no attnMask; with one it is an error. */
   isCausal: option.boolean({ default: false, aliases: ['is_causal'] }),
   /** forward() returns the output only; false is accepted, true points to forwardWithWeights(). */
@@ -134,6 +146,7 @@ const MHA_FORWARD_OPTIONS = {
 export type MultiheadAttentionForwardOptions = OptionsOf<typeof MHA_FORWARD_OPTIONS>;
 const MHA_WEIGHTS_OPTIONS = {
   attnMask: MHA_FORWARD_OPTIONS.attnMask,
+  keyPaddingMask: MHA_FORWARD_OPTIONS.keyPaddingMask,
   isCausal: MHA_FORWARD_OPTIONS.isCausal,
   /** Average the weights over heads ([N, L, S], default) or keep them per head ([N, H, L, S]). */
   averageAttnWeights: option.boolean({ default: true, aliases: ['average_attn_weights'] }),
@@ -146,8 +159,8 @@ export type MultiheadAttentionWeightsOptions = OptionsOf<typeof MHA_WEIGHTS_OPTI
  * here as its transpose [E, 3E], the layout the fused linear kernel reads; checkpoints hold
  * torch's), in_proj_bias [3E], out_proj.weight [E, E] and out_proj.bias [E]. Initialised as
  * torch: xavier_uniform_ in_proj_weight, zero biases, out_proj.weight nn.Linear's default.
- * kdim/vdim other than embedDim, key_padding_mask, add_bias_kv and add_zero_attn are not
- * supported (refused as unknown options).
+ * kdim/vdim other than embedDim, add_bias_kv and add_zero_attn are not supported (refused as
+ * unknown options).
  */
 export class MultiheadAttention extends Module {
   readonly inProjWeight: Tensor;
@@ -197,17 +210,17 @@ export class MultiheadAttention extends Module {
     if (o.needWeights) {
       throw new ValueError('MultiheadAttention', 'forward() returns the output only; call forwardWithWeights(query, key, value, opts) for [output, weights]');
     }
-    return this.run(query, key, value, o.attnMask ?? null, o.isCausal, false, true).out;
+    return this.run(query, key, value, { attn: o.attnMask ?? null, padding: o.keyPaddingMask ?? null, causal: o.isCausal }, false, true).out;
   }
 
   /** torch's forward with need_weights=True: [output, weights] ([N, L, S] averaged over heads, or [N, H, L, S]). */
   forwardWithWeights(query: Tensor, key: Tensor = query, value: Tensor = key, opts?: MultiheadAttentionWeightsOptions): [Tensor, Tensor] {
     const o = parseOptions('MultiheadAttention', opts, MHA_WEIGHTS_OPTIONS);
-    const r = this.run(query, key, value, o.attnMask ?? null, o.isCausal, true, o.averageAttnWeights);
+    const r = this.run(query, key, value, { attn: o.attnMask ?? null, padding: o.keyPaddingMask ?? null, causal: o.isCausal }, true, o.averageAttnWeights);
     return [r.out, r.weights!];
   }
 
-  private run(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | null, causal: boolean, needWeights: boolean, average: boolean): { out: Tensor; weights: Tensor | null } {
+  private run(query: Tensor, key: Tensor, value: Tensor, m: MaskArgs, needWeights: boolean, average: boolean): { out: Tensor; weights: Tensor | null } {
     const op = 'MultiheadAttention';
     const E = this.embedDim;
     const H = this.numHeads;
@@ -228,9 +241,9 @@ export class MultiheadAttention extends Module {
     if (key.shape[sAxis] !== value.shape[sAxis]) throw new ShapeError(op, shapes, `key and value must have the same sequence length, got ${key.shape[sAxis]} and ${value.shape[sAxis]}`);
     const L = query.shape[sAxis];
     const S = key.shape[sAxis];
-    if (mask && causal) throw new ValueError(op, 'isCausal and attnMask together are not supported; pass one (the causal mask as attnMask, or isCausal alone)');
+    this.checkMasks(m, N, L, S, rank, shapes);
     return tidy(() => {
-      const masks = mask ? this.masks(mask, N, L, S, shapes) : {};
+      const masks = this.masks(m, N, L, S);
       // Every input as [N, L, E].
       const nle = (t: Tensor) => (rank === 2 ? reshape(t, [1, ...t.shape]) : this.batchFirst ? t : permute(t, [1, 0, 2]));
       const heads = (t: Tensor, len: number) => permute(reshape(t, [N, len, H, Dh]), [0, 2, 1, 3]);
@@ -246,7 +259,7 @@ export class MultiheadAttention extends Module {
         [q, k, v] = [part(0, query, L), part(1, key, S), part(2, value, S)];
       }
       this.drop.training = this.training;
-      const r = attend(q, k, v, { causal, ...masks, dropout: this.drop, needWeights });
+      const r = attend(q, k, v, { ...masks, dropout: this.drop, needWeights });
       const merged = reshape(permute(r.out, [0, 2, 1, 3]), [N, L, E]);
       const y = applyLinear(op, this.outProj, merged);
       const out = rank === 2 ? reshape(y, [L, E]) : this.batchFirst ? y : permute(y, [1, 0, 2]);
@@ -259,19 +272,45 @@ export class MultiheadAttention extends Module {
     });
   }
 
-  /** torch's attn_mask ([L, S] or [N * H, L, S]) as the attention core's masks over [N, H, L, S]. */
-  private masks(mask: Tensor, N: number, L: number, S: number, shapes: (readonly number[])[]): AttendOptions {
+  /** Every mask check, before any GPU work: shapes, dtypes, and isCausal with attnMask. */
+  private checkMasks(m: MaskArgs, N: number, L: number, S: number, rank: number, shapes: (readonly number[])[]): void {
     const op = 'MultiheadAttention';
     const H = this.numHeads;
-    const ok2 = mask.rank === 2 && mask.shape[0] === L && mask.shape[1] === S;
-    const ok3 = mask.rank === 3 && mask.shape[0] === N * H && mask.shape[1] === L && mask.shape[2] === S;
-    if (!ok2 && !ok3) {
-      throw new ShapeError(op, [...shapes, mask.shape], `attnMask must be [L, S] = ${fmtShape([L, S])} or [N * numHeads, L, S] = ${fmtShape([N * H, L, S])}, got ${fmtShape(mask.shape)}`);
+    if (m.attn && m.causal) throw new ValueError(op, 'isCausal and attnMask together are not supported; pass one (the causal mask as attnMask, or isCausal alone)');
+    for (const [name, t] of [['attnMask', m.attn], ['keyPaddingMask', m.padding]] as const) {
+      if (t && t.dtype !== 'i32' && t.dtype !== 'f32') throw new ValueError(op, `${name} must be i32 (boolean) or f32 (additive), got ${t.dtype}`);
     }
-    if (mask.dtype !== 'i32' && mask.dtype !== 'f32') throw new ValueError(op, `attnMask must be i32 (boolean) or f32 (additive), got ${mask.dtype}`);
-    const m4 = ok3 ? reshape(mask, [N, H, L, S]) : mask;
-    // torch's boolean mask marks the blocked positions; the kernel's marks the attended ones.
-    return mask.dtype === 'i32' ? { attendMask: maskedFill(ones(m4.shape), m4, 0) } : { additiveMask: m4 };
+    const a = m.attn;
+    if (a && !(a.rank === 2 && sameShape(a.shape, [L, S])) && !(a.rank === 3 && sameShape(a.shape, [N * H, L, S]))) {
+      throw new ShapeError(op, [...shapes, a.shape], `attnMask must be [L, S] = ${fmtShape([L, S])} or [N * numHeads, L, S] = ${fmtShape([N * H, L, S])}, got ${fmtShape(a.shape)}`);
+    }
+    const want = rank === 2 ? [S] : [N, S];
+    if (m.padding && !sameShape(m.padding.shape, want)) {
+      throw new ShapeError(op, [...shapes, m.padding.shape], `keyPaddingMask must be ${rank === 2 ? '[S]' : '[N, S]'} = ${fmtShape(want)}, got ${fmtShape(m.padding.shape)}`);
+    }
+  }
+
+  /**
+   * torch's masks as the attention core's over [N, H, L, S]: boolean ones (nonzero = blocked,
+   * torch's convention) become the kernel's attend mask; with any f32 (additive) mask, all
+   * become one additive mask (blocked = -Infinity), as torch merges them.
+   */
+  private masks(m: MaskArgs, N: number, L: number, S: number): AttendOptions {
+    const H = this.numHeads;
+    const attn = m.attn && m.attn.rank === 3 ? reshape(m.attn, [N, H, L, S]) : m.attn;
+    const pad = m.padding ? reshape(m.padding, [N, 1, 1, S]) : null;
+    if (!pad) {
+      if (!attn) return { causal: m.causal };
+      return attn.dtype === 'i32' ? { attendMask: maskedFill(ones(attn.shape), attn, 0) } : { additiveMask: attn };
+    }
+    const both = [attn, pad].filter((t): t is Tensor => t !== null);
+    const blocked = both.filter((t) => t.dtype === 'i32');
+    if (m.causal) blocked.push(triu(ones([L, S]), 1));
+    const additive = both.filter((t) => t.dtype === 'f32');
+    const shape = [N, attn && attn.rank === 4 ? H : 1, L, S];
+    if (!additive.length) return { attendMask: blocked.reduce((acc, b) => maskedFill(acc, b, 0), ones(shape)) };
+    const base = blocked.reduce((acc, b) => maskedFill(acc, b, -Infinity), zeros(shape));
+    return { additiveMask: additive.reduce((acc, a) => add(acc, a), base) };
   }
 
   protected override extraRepr(): string {
