@@ -6,7 +6,7 @@ export interface LineSeries {
   dots?: boolean;
 }
 
-export function drawChart(canvas: HTMLCanvasElement, title: string, series: LineSeries[], yRange?: [number, number], xMax = 1): void {
+export function drawChart(canvas: HTMLCanvasElement, title: string, series: LineSeries[], yRange?: [number, number], xMax = 1, xLabel = 'epoch'): void {
   const ctx = canvas.getContext('2d')!;
   const { width: W, height: H } = canvas;
   const L = 46, R = 12, T = 26, B = 28;
@@ -31,7 +31,7 @@ export function drawChart(canvas: HTMLCanvasElement, title: string, series: Line
     ctx.stroke();
     ctx.fillText(y1 - y0 >= 10 ? y.toFixed(0) : y.toFixed(2), 4, sy(y) + 4);
   }
-  ctx.fillText('epoch', W - R - 34, H - 8);
+  ctx.fillText(xLabel, W - R - ctx.measureText(xLabel).width, H - 8);
   for (let e = 0; e <= Math.floor(x1); e += Math.max(1, Math.ceil(x1 / 10))) ctx.fillText(String(e), sx(e) - 3, H - B + 14);
   ctx.strokeStyle = '#444';
   ctx.strokeRect(L, T, W - L - R, H - T - B);

@@ -17,6 +17,7 @@ import { featureMaps, firstLayer, readFilters, type FirstLayer } from './cnn.ts'
 import { drawTiles, filterLayout, mapLayout } from './cnn-view.ts';
 import { loadDemoMnist } from './data.ts';
 import { attachPad, toMnistPixels } from './draw.ts';
+import { setupGptPanel } from './gpt.ts';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const w = window as unknown as Record<string, unknown>;
@@ -41,6 +42,7 @@ function buildChoice(choice: string, seed: number): Sequential {
 
 async function main(): Promise<void> {
   const q = new URLSearchParams(location.search);
+  setupGptPanel(q); // its own worker and device: independent of the digits below
   const adapter = await init();
   const data = await loadDemoMnist();
   const first = (n: number) => Array.from({ length: n }, (_, i) => i);

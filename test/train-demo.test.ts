@@ -2,13 +2,16 @@
 // IDX, trains in the page on WebGPU, draws live curves, and predicts a digit drawn with the mouse;
 // with the CNN it draws the learned filters and the drawn digit's feature maps, which the test
 // recomputes from the model's weights (read back from the page) and compares pixel by pixel.
-// Skipped only when the engine is missing outside CI (scripts/browser-harness.ts browserGate).
+// The GPT panel trains a small GPT in a Web Worker and streams its samples while the page's own
+// timer keeps firing. Skipped only when the engine is missing outside CI (browserGate).
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BROWSER_TITLE, browserGate, pageResults, suiteBrowsers, withBrowserPage, type BrowserName, type HarnessContext,
 } from '../scripts/browser-harness.ts';
-import { ensureDemoData } from '../scripts/demo-data.ts';
+import { ensureDemoCorpus, ensureDemoData } from '../scripts/demo-data.ts';
+import type { GptSelfTest } from '../demo/gpt.ts';
+import { UNK_TEXT } from '../demo/gpt-train.ts';
 import { filterLayout, mapLayout, renderTiles, type TileLayout } from '../demo/cnn-view.ts';
 
 interface SelfTest {
@@ -216,6 +219,38 @@ describe.skipIf(gate.skip)(`demo page (${BROWSER_TITLE[engine]})${gate.skip ? ` 
     checkCnnViews(after);
     expect(after.input).not.toEqual(before.input);
     expect(after.mapPixels).not.toEqual(before.mapPixels);
+  }, 300_000);
+
+  it('trains a GPT in a Web Worker and streams its text while the main thread keeps running', async () => {
+    ensureDemoCorpus();
+    const cfg = { nLayer: 1, nHead: 2, nEmbd: 32, blockSize: 32, batchSize: 8, steps: 12, logEvery: 4, charsPerReport: 8, evalEvery: 12, evalWindows: 8 };
+    const query = Object.entries(cfg).map(([k, v]) => `gpt.${k}=${v}`).join('&');
+    const { r } = await session.run<GptSelfTest>(`selftest=gpt&${query}`);
+    // WebGPU in a dedicated worker: both Chromium and Firefox (with the harness's prefs) have it.
+    expect(r.mode).toBe('worker');
+    expect(r.fallbackReason).toBeNull();
+    expect(r.ready.inWorker).toBe(true);
+    expect(r.done).toEqual({ steps: 12, stopped: false });
+    expect(r.progress.map((p) => p.step)).toEqual([4, 8, 12]);
+    for (const p of r.progress) expect(Number.isFinite(p.lastLoss)).toBe(true);
+    expect(r.progress[2].lastLoss).toBeLessThan(r.progress[0].lastLoss);
+    // The page's 10 ms timer fired between every two reports: the main thread was never blocked for a chunk of steps.
+    for (let i = 1; i < r.progress.length; i++) expect(r.progress[i].ticks).toBeGreaterThan(r.progress[i - 1].ticks);
+    // Streamed: charsPerReport characters after each report, the first before training ended,
+    // every one a vocabulary entry (or the <unk> id's text).
+    const chars = [...r.text];
+    expect(chars).toHaveLength(3 * cfg.charsPerReport);
+    expect(r.textAfterReports[0]).toBeLessThan(r.progress.length);
+    const vocab = new Set([...r.ready.vocab, UNK_TEXT]);
+    expect(chars.filter((c) => !vocab.has(c))).toEqual([]);
+    expect(r.ready.vocab.length).toBeGreaterThan(60);
+    expect(r.evals).toHaveLength(1);
+    expect(Number.isFinite(r.evals[0].valLoss) && r.evals[0].bigramLoss > 0).toBe(true);
+    // "Save weights" clicked on the main thread mid-run; the worker moved a safetensors file back.
+    expect(r.checkpoint).not.toBeNull();
+    expect(r.checkpoint!.afterReports).toBeLessThan(r.progress.length);
+    expect(r.checkpoint!.keys).toEqual(expect.arrayContaining(['transformer.wte.weight', 'transformer.h.0.attn.c_attn.weight', 'lm_head.weight']));
+    expect(r.checkpoint!.bytes).toBeGreaterThan(4 * r.ready.params);
   }, 300_000);
 });
 }
