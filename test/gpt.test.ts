@@ -166,6 +166,19 @@ describe('GPT', () => {
     m.dispose();
   });
 
+  it('loss takes crossEntropy options: ignoreIndex (nanoGPT pads targets with -1), reduction', async () => {
+    const m = new GPT(CFG);
+    const x = ids([[1, 2, 3, 4], [5, 6, 7, 8]]);
+    const all = await host(m.loss(x, ids([[2, 3, 4, 5], [6, 7, 8, 9]]), { reduction: 'none' }));
+    expect(all).toHaveLength(8);
+    const padded = await host(m.loss(x, ids([[2, 3, -1, -1], [6, -1, 8, 9]]), { ignoreIndex: -1 }));
+    const kept = [0, 1, 4, 6, 7].map((i) => all[i]);
+    expect(padded[0]).toBeCloseTo(kept.reduce((a, b) => a + b, 0) / kept.length, 5);
+    expect(() => m.loss(x, ids([[2, 3, 4, 5]]))).toThrow(ShapeError);
+    expect(() => m.loss(x, ids([[2, 3, 4, 5], [6, 7, 8, 9]]), { ignore_index: -1 } as never)).toThrow(/unknown option 'ignore_index'/);
+    m.dispose();
+  });
+
   it('refuses bad configs and inputs with typed errors', () => {
     expect(() => new GPT({ ...CFG, nEmbd: 15 })).toThrow(/nEmbd must be divisible by nHead/);
     expect(() => new GPT({ ...CFG, nLayers: 2 } as never)).toThrow(ValueError);

@@ -7,7 +7,7 @@ import { ShapeError, ValueError, fmtShape } from '../errors.ts';
 import { noGrad } from '../context.ts';
 import { add } from '../ops/elementwise.ts';
 import { arange } from '../ops/indexing.ts';
-import { softmaxCrossEntropy } from '../ops/loss.ts';
+import { crossEntropy, type CrossEntropyOptions } from '../ops/loss.ts';
 import { matmul } from '../ops/matmul.ts';
 import { permute, reshape } from '../ops/shape.ts';
 import { chunk, narrow } from '../ops/slice.ts';
@@ -253,15 +253,19 @@ export class GPT extends Module {
     return tidy(() => this.lm_head.forward(this.hidden(ids)));
   }
 
-  /** Mean cross-entropy of forward(ids) against i32 next-token targets [B, T] (crossEntropy on the [B * T, V] view). */
-  loss(ids: Tensor, targets: Tensor): Tensor {
+  /**
+   * Cross-entropy of forward(ids) against i32 next-token targets [B, T], on the [B * T, V] view
+   * (nanoGPT's F.cross_entropy(logits.view(-1, V), targets.view(-1), ignore_index=-1)): `opts`
+   * are crossEntropy's (reduction 'mean' by default, ignoreIndex -100 as PyTorch's, labelSmoothing, weight).
+   */
+  loss(ids: Tensor, targets: Tensor, opts?: CrossEntropyOptions): Tensor {
     if (!(targets instanceof Tensor) || targets.dtype !== 'i32' || targets.rank !== 2 || !(ids instanceof Tensor) || targets.shape[0] !== ids.shape[0] || targets.shape[1] !== ids.shape[1]) {
       throw new ShapeError('GPT.loss', [ids?.shape ?? [], targets?.shape ?? []], `targets must be i32 [B, T] like ids ${fmtShape(ids?.shape ?? [])}`);
     }
     return tidy(() => {
       const logits = this.forward(ids);
       const [B, T, V] = logits.shape;
-      return softmaxCrossEntropy(reshape(logits, [B * T, V]), reshape(targets, [B * T]));
+      return crossEntropy(reshape(logits, [B * T, V]), reshape(targets, [B * T]), opts);
     });
   }
 
