@@ -6,6 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { BROWSER_TITLE, browserGate, pageResults, parseBrowsers, withBrowserPage, REPO_ROOT, type BrowserName } from '../scripts/browser-harness.ts';
 import { wrapGpu } from './core/instrument.ts';
+import { installIteratorHelpers } from './core/iterator-helpers.ts';
 import { stats } from './core/timing.ts';
 import { ALL_ENGINES, ALL_SUITES, type SuiteName } from './suites/types.ts';
 import type { EngineName } from './engines/types.ts';
@@ -111,7 +112,10 @@ async function runNode(settings: RunSettings, versions: Record<string, string>):
     value: { gpu: wrapGpu(gpu), userAgent: `Node.js/${process.versions.node}`, hardwareConcurrency: cpus().length, language: 'en-US' },
   });
   const { runEnvironment } = await import('./suites/index.ts');
-  return runEnvironment('node', `Node ${process.version} (Dawn, webgpu ${versions.webgpu})`, `node ${process.version}`, versions, settings, log, initMs);
+  const shimmed = installIteratorHelpers();
+  const run = await runEnvironment('node', `Node ${process.version} (Dawn, webgpu ${versions.webgpu})`, `node ${process.version}`, versions, settings, log, initMs);
+  if (shimmed) run.notes.push(`${process.version} has no iterator helpers, which jax-js's einsum (nn.dotProductAttention) calls: the runner installed Iterator.prototype.map / filter (bench/core/iterator-helpers.ts)`);
+  return run;
 }
 
 async function runBrowser(engine: BrowserName, settings: RunSettings, versions: Record<string, string>): Promise<SuiteRun | string> {

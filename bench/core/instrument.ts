@@ -60,6 +60,12 @@ export class DeviceProbe {
   lastSubmitAt = 0;
   /** Passes that could not be timed (query sets full or the engine wrote its own timestamps). */
   untimedPasses = 0;
+  /**
+   * Bytes of the engine's buffers created and not yet destroyed (pools included), and the most
+   * there were since resetPeak(). A buffer an engine drops without destroy() stays counted.
+   */
+  liveBytes = 0;
+  peakBytes = 0;
   private readonly sets: { qs: GPUQuerySet; resolve: GPUBuffer; next: number }[] = [];
   private readonly pendingByCommandBuffer = new WeakMap<GPUCommandBuffer, QueryBlock[]>();
   private submitted: QueryBlock[] = [];
@@ -84,7 +90,9 @@ export class DeviceProbe {
     wrap(device, 'createBuffer', (orig) => (desc: GPUBufferDescriptor) => {
       c.buffers++;
       c.bufferBytes += desc.size;
-      return orig(desc);
+      const buffer = orig(desc) as GPUBuffer;
+      this.track(buffer, desc.size);
+      return buffer;
     });
     const counted: [keyof GPUDevice, keyof GpuCounters][] = [
       ['createComputePipeline', 'pipelines'],
@@ -172,6 +180,23 @@ export class DeviceProbe {
     const index = b.start + b.used;
     b.used += 2;
     return { qs: this.sets[b.set].qs, index };
+  }
+
+  /** Count a buffer as live until its first destroy(). */
+  private track(buffer: GPUBuffer, size: number): void {
+    this.liveBytes += size;
+    if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
+    let live = true;
+    wrap(buffer, 'destroy', (orig) => () => {
+      if (live) this.liveBytes -= size;
+      live = false;
+      return orig();
+    });
+  }
+
+  /** Start a new peak-memory window at the current live bytes. */
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes;
   }
 
   /** Forget timestamps recorded so far (call before the measured work). */

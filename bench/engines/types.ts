@@ -3,10 +3,14 @@
 // tensors and enqueues work. The same suite code runs every engine, in Node and in the page.
 import type { DeviceProbe, GpuCounters } from '../core/instrument.ts';
 import type { MatmulShape, MlpData, MlpSpec } from '../core/reference.ts';
+import type { CnnData, CnnSpec } from '../core/cnn-reference.ts';
+import type { GptData, GptSpec } from '../core/gpt-reference.ts';
+import type { AttnShape } from '../suites/attention.ts';
 import type { ConvPass, ConvShape, PoolShape } from '../suites/conv.ts';
+import type { LnShape } from '../suites/layernorm.ts';
 import type { SuiteName } from '../suites/types.ts';
 
-export type EngineName = 'webgrad' | 'webgrad-captured' | 'tfjs' | 'jax-js' | 'jax-js-jit';
+export type EngineName = 'webgrad' | 'webgrad-captured' | 'webgrad-composite' | 'tfjs' | 'jax-js' | 'jax-js-jit';
 
 /**
  * One benchmarked operation with its inputs already on the GPU. `run()` enqueues one more
@@ -68,5 +72,18 @@ export interface Engine {
   conv2d?(s: ConvShape, pass: ConvPass, x: Float32Array, w: Float32Array, dy: Float32Array): OpCase;
   /** Max pooling (window = stride = s.k): 'forward' -> y, 'backward' -> dx of sum(y * dy). */
   maxPool?(s: PoolShape, pass: 'forward' | 'backward', x: Float32Array, dy: Float32Array): OpCase;
+  /** The SimpleConvNet training step (bench/core/cnn-reference.ts); params() in the reference's layouts. */
+  cnn?(spec: CnnSpec, data: CnnData): TrainCase;
+  /**
+   * Causal attention on q, k, v [B, H, T, D] (host data in that layout): 'forward' -> out,
+   * 'backward' -> dq, dk, dv of sum(out * dO) concatenated (each [B, H, T, D]).
+   */
+  attention?(s: AttnShape, pass: 'forward' | 'backward', q: Float32Array, k: Float32Array, v: Float32Array, dO: Float32Array): OpCase;
+  /** Layer norm over the last axis of x [rows, cols]: 'forward' -> y, 'backward' -> dx, dgamma, dbeta of sum(y * dy) concatenated. */
+  layerNorm?(s: LnShape, pass: 'forward' | 'backward', x: Float32Array, gamma: Float32Array, beta: Float32Array, dy: Float32Array): OpCase;
+  /** The GPT training step (bench/core/gpt-reference.ts); params() in the reference's order and layouts. */
+  gpt?(spec: GptSpec, data: GptData): TrainCase;
+  /** Free the engine's pooled (unused) GPU buffers, so a peak-memory window starts from what it holds. */
+  releaseMemory?(): void;
   dispose(): void;
 }

@@ -3,6 +3,8 @@
 // of the training steps, and every check.
 import type { EngineName } from '../engines/types.ts';
 import { fmt } from '../suites/common.ts';
+import { ENGINE_TITLE, cell, ourRow, ratio, targetLine, value, x, type Target } from './rows.ts';
+import { NEW_SUITES, countersTable, memoryTable, suiteTargets } from './targets.ts';
 import type { Row, RunSettings, SuiteName, SuiteRun } from '../suites/types.ts';
 
 export interface BenchRun {
@@ -22,13 +24,6 @@ export interface BenchRun {
   seconds?: number;
 }
 
-const ENGINE_TITLE: Record<EngineName, string> = {
-  webgrad: 'webgrad',
-  'webgrad-captured': 'webgrad captured',
-  tfjs: 'TF.js',
-  'jax-js': 'jax-js',
-  'jax-js-jit': 'jax-js jit',
-};
 const PEERS: EngineName[] = ['tfjs', 'jax-js', 'jax-js-jit'];
 const ENVIRONMENT_TITLE: Record<SuiteRun['environment']['kind'], string> = { node: 'Node (Dawn)', chromium: 'Chromium', firefox: 'Firefox' };
 
@@ -40,6 +35,10 @@ const SUITE_TITLE: Record<SuiteName, string> = {
   dispatch: 'Dispatch overhead (wall-clock us per op, lower is better)',
   training: 'Training step: forward + backward + SGD (wall-clock ms/step, lower is better)',
   conv: 'Convolution and max-pool, forward and gradients (GFLOP/s for conv2d, higher is better; ms for max-pool, lower is better)',
+  cnn: 'SimpleConvNet training step: forward + backward + SGD (wall-clock ms/step, lower is better)',
+  attention: 'Causal attention B=8 H=4 D=64, forward and forward + backward (ms, lower is better)',
+  layernorm: 'Layer norm, forward and forward + backward (GB/s of the bytes a fused kernel must move, higher is better)',
+  gpt: 'GPT training step: forward + backward + SGD (wall-clock tokens/s, higher is better)',
 };
 
 /** Every failed check and error, as lines (empty: the run passed). */
@@ -55,35 +54,6 @@ export function runFailures(run: BenchRun): string[] {
   }
   return out;
 }
-
-const value = (rows: Row[], c: string, e: EngineName) => rows.find((r) => r.case === c && r.engine === e);
-
-/** webgrad's speed-up over `peer` (> 1: webgrad is faster). */
-export function ratio(ours: Row | undefined, peer: Row | undefined): number | null {
-  if (!ours?.metric || !peer?.metric || ours.error || peer.error) return null;
-  return ours.metric.higherIsBetter ? ours.metric.value / peer.metric.value : peer.metric.value / ours.metric.value;
-}
-
-/** The webgrad row to compare: the captured step when it is faster (training), else eager. */
-function ourRow(rows: Row[], c: string): Row | undefined {
-  const eager = value(rows, c, 'webgrad');
-  const cap = value(rows, c, 'webgrad-captured');
-  if (cap?.metric && !cap.error && (!eager?.metric || eager.error || cap.metric.value < eager.metric.value)) return cap;
-  return eager;
-}
-
-function cell(row: Row | undefined): string {
-  if (!row) return '';
-  if (row.error) return 'error';
-  if (row.skipped) return 'skipped';
-  if (!row.metric) return '';
-  const m = row.metric;
-  const bad = row.check && !row.check.ok ? ' WRONG' : '';
-  const spread = row.timing && row.timing.reps > 1 ? ` (${fmt(m.min)}-${fmt(m.max)})` : '';
-  return `${fmt(m.value)}${spread}${bad}`;
-}
-
-const x = (r: number | null) => (r === null ? '' : `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}x`);
 
 /** The roofline column of a suite: its ceiling's title and value (matmul: FMA peak, bandwidth: copy). */
 function roofline(run: SuiteRun, suite: SuiteName): { title: string; peak: number | null } | null {
@@ -119,33 +89,6 @@ function suiteTable(run: SuiteRun, suite: SuiteName): string {
   return lines.join('\n');
 }
 
-function countersTable(run: SuiteRun): string {
-  const rows = run.rows.filter((r) => r.suite === 'training' && r.timing);
-  if (!rows.length) return '';
-  const head = ['case', 'engine', 'wall ms', 'GPU ms', 'CPU ms', 'submits', 'pipelines', 'BG layouts', 'new buffers', 'bind groups', 'dispatches', 'loss: step 1 -> last'];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`];
-  for (const r of rows) {
-    const t = r.timing!;
-    const c = t.counters;
-    lines.push(`| ${[
-      r.case, ENGINE_TITLE[r.engine], `${fmt(t.wallMs.median)} (${fmt(t.wallMs.min)}-${fmt(t.wallMs.max)})`,
-      t.gpuMs ? fmt(t.gpuMs.median) : 'n/a', fmt(t.issueMs.median),
-      fmt(c.submits), fmt(c.pipelines), fmt(c.bindGroupLayouts), fmt(c.buffers), fmt(c.bindGroups), fmt(c.dispatches),
-      `${fmt(Number(r.extra.loss1))} -> ${fmt(Number(r.extra.lossEnd))}`,
-    ].join(' | ')} |`);
-  }
-  return lines.join('\n');
-}
-
-interface Target {
-  what: string;
-  ours: Row | undefined;
-  /** The peer row (ratio target), or an absolute floor in the row's unit. */
-  peer: Row | undefined;
-  need: number;
-  floor?: number;
-}
-
 /** Issue 7's targets: matmul 1024^3 and 2048^3, the two training steps, lavapipe's GFLOP/s floor. */
 function targets(run: SuiteRun): string {
   const rows = run.rows;
@@ -164,19 +107,9 @@ function targets(run: SuiteRun): string {
     t.push({ what: `${c} >= ${tf}x TF.js`, ours: ourRow(tr, c), peer: value(tr, c, 'tfjs'), need: tf });
     t.push({ what: jit === 1 ? `${c} faster than jax-js jit` : `${c} >= ${jit}x jax-js jit`, ours: ourRow(tr, c), peer: value(tr, c, 'jax-js-jit'), need: jit });
   }
+  t.push(...suiteTargets(run));
   const lines = ['| target | webgrad | peer | ratio | verdict | GPU-time ratio |', '|---|---:|---:|---:|---|---:|'];
-  for (const g of t) {
-    const ok = !!g.ours?.metric && !g.ours.error;
-    const r = g.floor !== undefined ? (ok ? g.ours!.metric!.value / g.floor : null) : ratio(g.ours, g.peer);
-    const verdict = r === null ? 'not measured' : r >= g.need ? 'met' : `missed: needs ${(g.need / r).toFixed(2)}x more`;
-    const mode = g.ours?.engine === 'webgrad-captured' ? ' (captured)' : '';
-    // Training targets are wall clock; the ratio of GPU busy time shows what the kernels alone do.
-    const gOurs = g.ours?.timing?.gpuMs?.median;
-    const gPeer = g.peer?.timing?.gpuMs?.median;
-    const gpu = g.ours?.suite === 'training' && gOurs && gPeer ? x(gPeer / gOurs) : '';
-    const peer = g.floor !== undefined ? `${g.floor} (floor)` : cell(g.peer);
-    lines.push(`| ${g.what} | ${cell(g.ours)}${mode} | ${peer} | ${x(r)} | ${verdict} | ${gpu} |`);
-  }
+  for (const g of t) lines.push(targetLine(g));
   return lines.join('\n');
 }
 
@@ -298,9 +231,17 @@ export function resultsMarkdown(run: BenchRun, charts: { matmul: string; trainin
     out.push('### Targets', '', targets(r), '');
     const sanity = opts.compact ? '' : peerSanity(r);
     if (sanity) out.push('Peers in this run vs the figures measured on this machine before (issue 7):', '', sanity, '');
-    for (const s of ['matmul', 'training', 'bandwidth', 'softmax-ce', 'dispatch', 'warmup'] as SuiteName[]) {
+    for (const s of ['matmul', 'training', 'bandwidth', 'softmax-ce', 'dispatch', 'warmup', ...NEW_SUITES] as SuiteName[]) {
       const table = suiteTable(r, s);
       if (table) out.push(`### ${SUITE_TITLE[s]}`, '', table, '');
+      if (s === 'attention' && table) {
+        const mt = memoryTable(r);
+        if (mt) out.push('Peak GPU memory per case: the most bytes of the engine\'s device buffers alive at once during the case (inputs, outputs, saved activations and gradients; webgrad\'s and TF.js\'s buffer pools emptied before it; jax-js\'s pool is private, so buffers it pooled in earlier cases can hide allocations):', '', mt, '');
+      }
+      if ((s === 'cnn' || s === 'gpt') && table && !opts.compact) {
+        const ct = countersTable(r, s);
+        if (ct) out.push('Per step in steady state (as for the MLP steps above):', '', ct, '');
+      }
       if (s === 'training' && !opts.compact) {
         const ct = countersTable(r);
         if (ct) out.push('Per training step in steady state (medians; counters averaged over the timed steps; GPU ms = timed compute passes; CPU ms = host time from the start of the step to its last queue submission, which includes the kernel launches jax-js defers to blockUntilReady and the final submit of TF.js; on these software adapters the GPU work runs on the same 2 cores, so CPU and GPU time overlap and compete):', '', ct, '');

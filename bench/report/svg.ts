@@ -9,12 +9,13 @@ import type { BenchRun } from './markdown.ts';
 const COLORS: Record<EngineName, string> = {
   webgrad: '#d62728',
   'webgrad-captured': '#ff7f0e',
+  'webgrad-composite': '#8c564b',
   tfjs: '#1f77b4',
   'jax-js': '#2ca02c',
   'jax-js-jit': '#9467bd',
 };
 const TITLES: Record<EngineName, string> = {
-  webgrad: 'webgrad', 'webgrad-captured': 'webgrad captured', tfjs: 'TF.js', 'jax-js': 'jax-js', 'jax-js-jit': 'jax-js jit',
+  webgrad: 'webgrad', 'webgrad-captured': 'webgrad captured', 'webgrad-composite': 'webgrad composite', tfjs: 'TF.js', 'jax-js': 'jax-js', 'jax-js-jit': 'jax-js jit',
 };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -17,12 +17,25 @@ export interface OpCaseSpec {
   check: (got: Float32Array) => Check;
   metric: (t: Timed) => Metric;
   extra?: Row['extra'];
+  /**
+   * Record the case's peak GPU memory in extra.peakBytes: the most bytes of device buffers
+   * alive at once from the start of the case (after the engine freed its pooled buffers, where
+   * it can) to its end, inputs included, above what was alive before it.
+   */
+  memory?: boolean;
 }
 
 export async function runOpCase(e: Engine, spec: OpCaseSpec, log: Log): Promise<Row> {
   const row: Row = { suite: spec.suite, case: spec.label, engine: e.name, metric: null, timing: null, check: null, extra: { ...(spec.extra ?? {}) } };
+  let base = 0;
+  if (spec.memory) {
+    e.releaseMemory?.();
+    base = e.probe.liveBytes;
+    e.probe.resetPeak();
+  }
   return guarded(row, () => spec.build(e), async (c) => {
     row.timing = await measure(c, e.probe, { ...spec.measure, quiesce: e.quiesce?.bind(e) });
+    if (spec.memory) row.extra.peakBytes = e.probe.peakBytes - base;
     row.check = spec.check(await c.result());
     row.metric = spec.metric(row.timing);
   }, log);

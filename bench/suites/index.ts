@@ -9,7 +9,11 @@ import { tfjsEngine } from '../engines/tfjs.ts';
 import type { Engine, EngineName } from '../engines/types.ts';
 import { webgradEngine } from '../engines/webgrad.ts';
 import { errorText, fmt, type Log } from './common.ts';
+import { attentionSuite } from './attention.ts';
+import { cnnSuite } from './cnn.ts';
 import { convSuite } from './conv.ts';
+import { gptSuite } from './gpt.ts';
+import { layerNormSuite } from './layernorm.ts';
 import { bandwidthSuite, dispatchSuite, softmaxSuite } from './elementwise.ts';
 import { matmulSuite } from './matmul.ts';
 import { trainingSuite, warmupSuite } from './training.ts';
@@ -30,8 +34,9 @@ export async function loadEngines(names: EngineName[], log: Log): Promise<Loaded
     const t0 = performance.now();
     try {
       let e: Engine;
-      if (name === 'webgrad') e = webgradEngine(false);
-      else if (name === 'webgrad-captured') e = webgradEngine(true);
+      if (name === 'webgrad') e = webgradEngine('eager');
+      else if (name === 'webgrad-captured') e = webgradEngine('captured');
+      else if (name === 'webgrad-composite') e = webgradEngine('composite');
       else if (name === 'tfjs') e = await tfjsEngine(probeFor);
       else e = await jaxEngine(name === 'jax-js-jit', probeFor);
       engines.push(e);
@@ -52,12 +57,16 @@ const SUITES: Record<SuiteName, (e: Engine[], s: RunSettings, log: Log) => Promi
   dispatch: dispatchSuite,
   training: trainingSuite,
   conv: convSuite,
+  cnn: cnnSuite,
+  attention: attentionSuite,
+  layernorm: layerNormSuite,
+  gpt: gptSuite,
 };
 
 /** Run the selected suites; warm-up always first (it needs cold pipelines). */
 export async function runSuites(engines: Engine[], s: RunSettings, log: Log): Promise<Row[]> {
   const rows: Row[] = [];
-  const order: SuiteName[] = ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training', 'conv'];
+  const order: SuiteName[] = ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training', 'conv', 'cnn', 'attention', 'layernorm', 'gpt'];
   for (const name of order) {
     if (!s.suites.includes(name)) continue;
     log(`-- ${name}`);
@@ -128,6 +137,7 @@ export async function runEnvironment(
   const engines = { ...versions };
   loaded.loadMs.webgrad = webgradInitMs;
   delete loaded.loadMs['webgrad-captured'];
+  delete loaded.loadMs['webgrad-composite'];
   delete loaded.loadMs['jax-js-jit']; // the same module and device as jax-js
   const loads = Object.entries(loaded.loadMs).map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`);
   loaded.notes.push(`engine start-up (import + device): ${loads.join(', ')}`);

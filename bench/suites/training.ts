@@ -5,18 +5,19 @@
 // the loss after the timed steps must have gone down. Also: pipeline warm-up, the time from a
 // fresh model to the first step's loss on the host (cold pipelines; run this suite first).
 import { compare, mlpData, mlpStepFlops, mlpStepReference, sampleIndices, type Check, type MlpSpec } from '../core/reference.ts';
-import { measure } from '../core/timing.ts';
+import { measure, type Timed } from '../core/timing.ts';
 import type { GpuCounters } from '../core/instrument.ts';
-import type { Engine } from '../engines/types.ts';
+import type { Engine, TrainCase } from '../engines/types.ts';
 import { guarded, timeMetric, type Log } from './common.ts';
-import type { Row, RunSettings } from './types.ts';
+import type { Metric, Row, RunSettings, SuiteName } from './types.ts';
 
 export const SMALL_MLP: MlpSpec = { sizes: [784, 50, 10], batch: 100, lr: 0.05, seed: 1 };
 export const BIG_MLP: MlpSpec = { sizes: [784, 512, 512, 10], batch: 256, lr: 0.05, seed: 2 };
 
 export const mlpLabel = (s: MlpSpec) => `MLP ${s.sizes.join('-')} b${s.batch}`;
 
-function checkStep(ref: ReturnType<typeof mlpStepReference>, loss: number, params: Float32Array[]): Check {
+/** Step 1 against a float64 step: its loss and sampled values of every updated parameter. */
+export function checkStep(ref: { loss: number; params: Float64Array[] }, loss: number, params: Float32Array[]): Check {
   const lossCheck = compare([loss], [ref.loss], null, 1e-3, 1e-5, 'loss of step 1');
   if (!lossCheck.ok) return lossCheck;
   let compared = 1;
@@ -38,6 +39,53 @@ function perRun(after: Partial<GpuCounters>, before: Partial<GpuCounters>, runs:
   return out;
 }
 
+export interface StepCaseSpec {
+  suite: SuiteName;
+  label: string;
+  build: (e: Engine) => TrainCase;
+  /** Checks step 1 from its loss and the parameters after it. */
+  check: (loss1: number, params: Float32Array[]) => Check | Promise<Check>;
+  warmup: number;
+  reps: number;
+  budgetMs: number;
+  extra: Row['extra'];
+  /** The headline figure from the timing; default wall-clock ms per step. */
+  metric?: (t: Timed) => Metric;
+}
+
+/**
+ * A training-step case: step 1 is checked, then steps are timed one at a time (each completed
+ * before the next starts) and the loss after them must have gone down. Counters per step are
+ * the device's (every engine) and the engine's own (webgrad's runtime stats) in `extra`.
+ */
+export async function runStepCase(e: Engine, spec: StepCaseSpec, log: Log): Promise<Row> {
+  const row: Row = { suite: spec.suite, case: spec.label, engine: e.name, metric: null, timing: null, check: null, extra: { ...spec.extra } };
+  return guarded(row, () => spec.build(e), async (c) => {
+    c.step();
+    await c.settle();
+    const loss1 = await c.loss();
+    row.check = await spec.check(loss1, await c.params());
+    const own0 = e.ownCounters();
+    const t = await measure({ run: () => c.step(), settle: () => c.settle() }, e.probe, {
+      warmup: spec.warmup, // step 1 (the checked one) already compiled everything
+      reps: spec.reps,
+      inner: 1,
+      budgetMs: spec.budgetMs,
+      quiesce: e.quiesce?.bind(e),
+    });
+    const own1 = e.ownCounters();
+    row.timing = t;
+    row.metric = spec.metric ? spec.metric(t) : timeMetric(t.wallMs, 'ms/step');
+    const lossEnd = await c.loss();
+    const steps = 1 + t.warmup + t.reps;
+    Object.assign(row.extra, { loss1, lossEnd, steps });
+    if (own0 && own1) Object.assign(row.extra, perRun(own1, own0, t.reps * t.inner));
+    if (!(Number.isFinite(lossEnd) && lossEnd < loss1)) {
+      row.check = { ok: false, worst: Infinity, compared: 1, detail: `the loss did not go down over ${steps} steps on one batch: ${loss1} -> ${lossEnd}` };
+    }
+  }, log);
+}
+
 export async function trainingSuite(engines: Engine[], s: RunSettings, log: Log): Promise<Row[]> {
   const rows: Row[] = [];
   const specs = s.profile === 'quick' ? [SMALL_MLP] : [SMALL_MLP, BIG_MLP];
@@ -46,30 +94,15 @@ export async function trainingSuite(engines: Engine[], s: RunSettings, log: Log)
     const ref = mlpStepReference(spec, data);
     const big = spec === BIG_MLP;
     for (const e of engines.filter((x) => x.suites.includes('training'))) {
-      const row: Row = { suite: 'training', case: mlpLabel(spec), engine: e.name, metric: null, timing: null, check: null, extra: { flopsPerStep: mlpStepFlops(spec), refLoss: ref.loss } };
-      rows.push(await guarded(row, () => e.mlp(spec, data), async (c) => {
-        c.step();
-        await c.settle();
-        const loss1 = await c.loss();
-        row.check = checkStep(ref, loss1, await c.params());
-        const own0 = e.ownCounters();
-        const t = await measure({ run: () => c.step(), settle: () => c.settle() }, e.probe, {
-          warmup: big ? 1 : 2, // step 1 (the checked one) already compiled everything
-          reps: s.profile === 'quick' ? 3 : big && s.slow ? 5 : big ? 8 : 15,
-          inner: 1,
-          budgetMs: s.slow ? 45_000 : 30_000,
-          quiesce: e.quiesce?.bind(e),
-        });
-        const own1 = e.ownCounters();
-        row.timing = t;
-        row.metric = timeMetric(t.wallMs, 'ms/step');
-        const lossEnd = await c.loss();
-        const steps = 1 + t.warmup + t.reps;
-        Object.assign(row.extra, { loss1, lossEnd, steps });
-        if (own0 && own1) Object.assign(row.extra, perRun(own1, own0, t.reps * t.inner));
-        if (!(Number.isFinite(lossEnd) && lossEnd < loss1)) {
-          row.check = { ok: false, worst: Infinity, compared: 1, detail: `the loss did not go down over ${steps} steps on one batch: ${loss1} -> ${lossEnd}` };
-        }
+      rows.push(await runStepCase(e, {
+        suite: 'training',
+        label: mlpLabel(spec),
+        build: (en) => en.mlp(spec, data),
+        check: (loss1, params) => checkStep(ref, loss1, params),
+        warmup: big ? 1 : 2,
+        reps: s.profile === 'quick' ? 3 : big && s.slow ? 5 : big ? 8 : 15,
+        budgetMs: s.slow ? 45_000 : 30_000,
+        extra: { flopsPerStep: mlpStepFlops(spec), refLoss: ref.loss },
       }, log));
     }
   }

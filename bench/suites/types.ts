@@ -5,14 +5,14 @@ import type { Peaks } from '../core/peaks.ts';
 import type { Timed } from '../core/timing.ts';
 import type { EngineName } from '../engines/types.ts';
 
-export type SuiteName = 'matmul' | 'bandwidth' | 'softmax-ce' | 'dispatch' | 'warmup' | 'training' | 'conv';
+export type SuiteName = 'matmul' | 'bandwidth' | 'softmax-ce' | 'dispatch' | 'warmup' | 'training' | 'conv' | 'cnn' | 'attention' | 'layernorm' | 'gpt';
 
 export interface Metric {
   /** From the median time; min/max from the fastest and slowest samples. */
   value: number;
   min: number;
   max: number;
-  unit: 'GFLOP/s' | 'GB/s' | 'ms' | 'us/op' | 'ms/step';
+  unit: 'GFLOP/s' | 'GB/s' | 'ms' | 'us/op' | 'ms/step' | 'tokens/s';
   higherIsBetter: boolean;
 }
 
@@ -78,5 +78,6 @@ export interface RunSettings {
   engines: EngineName[];
 }
 
-export const ALL_SUITES: SuiteName[] = ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training', 'conv'];
-export const ALL_ENGINES: EngineName[] = ['webgrad', 'webgrad-captured', 'tfjs', 'jax-js', 'jax-js-jit'];
+export const ALL_SUITES: SuiteName[] = ['warmup', 'matmul', 'bandwidth', 'softmax-ce', 'dispatch', 'training', 'conv', 'cnn', 'attention', 'layernorm', 'gpt'];
+/** 'webgrad-composite': webgrad's attention built from its own ops (the fused kernel's reference), attention suite only. */
+export const ALL_ENGINES: EngineName[] = ['webgrad', 'webgrad-captured', 'webgrad-composite', 'tfjs', 'jax-js', 'jax-js-jit'];
