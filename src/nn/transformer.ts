@@ -91,7 +91,8 @@ export function attend(q: Tensor, k: Tensor, v: Tensor, o: AttendOptions = {}): 
   const attendMask = o.attendMask ?? null;
   const drop = o.dropout && o.dropout.training && o.dropout.p > 0 ? o.dropout : null;
   if (!o.additiveMask && !drop && !o.needWeights) {
-    return { out: scaledDotProductAttention(q, k, v, attendMask ? { mask: attendMask } : { causal }), weights: null };
+    // Both at once is refused by the kernel's op (never silently one of them).
+    return { out: scaledDotProductAttention(q, k, v, { mask: attendMask, causal }), weights: null };
   }
   return tidy(() => {
     const [T, S] = [q.shape[2], k.shape[2]];
