@@ -78,6 +78,20 @@ function asImage(x: Tensor): Tensor {
 /** Whether a window of k taps spaced d apart fits `size` with p padding on each side. */
 const fits = (size: number, k: number, d: number, p: number) => d * (k - 1) + 1 <= size + 2 * p;
 
+/**
+ * Whether every max-pooling window along an axis holds an input element (PyTorch's output
+ * size rule): a dilated window can fall wholly into the padding, giving -inf, whose mean
+ * no tolerance compares.
+ */
+function windowsHit(size: number, k: number, s: number, d: number, p: number, ceil: boolean): boolean {
+  let out = Math.floor((size + 2 * p - d * (k - 1) - 1 + (ceil ? s - 1 : 0)) / s) + 1;
+  if (ceil && (out - 1) * s >= size + p) out--;
+  for (let o = 0; o < out; o++) {
+    if (!Array.from({ length: k }, (_, j) => o * s - p + j * d).some((t) => t >= 0 && t < size)) return false;
+  }
+  return true;
+}
+
 /** Distinct small offsets (a ramp): ties of a max (relu's zeros) would make its gradient a kink. */
 const ramp = (x: Tensor) => tensor(Float32Array.from({ length: x.size }, (_, i) => i * 1e-2), { shape: x.shape });
 
@@ -174,7 +188,8 @@ function interpret(p: Program, inputs: Tensor[]): Tensor {
           const stride = r(3) === 0 ? undefined : ([1 + r(2), 1 + r(2)] as [number, number]);
           const padding = [Math.min(r(2), kernelSize[0] >> 1), Math.min(r(2), kernelSize[1] >> 1)] as [number, number];
           const dilation = (s.op === 'maxPool2d' ? [1 + r(2), 1 + r(2)] : [1, 1]) as [number, number];
-          if (fits(img.shape[2], kernelSize[0], dilation[0], padding[0]) && fits(img.shape[3], kernelSize[1], dilation[1], padding[1])) {
+          const hit = (i: number) => windowsHit(img.shape[2 + i], kernelSize[i], stride?.[i] ?? kernelSize[i], dilation[i], padding[i], s.keep);
+          if (fits(img.shape[2], kernelSize[0], dilation[0], padding[0]) && fits(img.shape[3], kernelSize[1], dilation[1], padding[1]) && hit(0) && hit(1)) {
             out = s.op === 'maxPool2d'
               ? maxPool2d(img.add(ramp(img)), { kernelSize, stride, padding, dilation, ceilMode: s.keep })
               : avgPool2d(img, { kernelSize, stride, padding, ceilMode: s.keep, countIncludePad: r(2) === 1 });
@@ -257,7 +272,11 @@ function interpret(p: Program, inputs: Tensor[]): Tensor {
         }
         break;
       case 'slice':
-        if (axisOk && axisSize > 1) out = slice(x, s.axis, r(2) === 1 ? -axisSize + 1 : 0, r(2) === 1 ? axisSize : -1);
+        // Python bounds: start 0 or -(size - 1) (= 1), end size or -1 (= size - 1); never empty.
+        if (axisOk && axisSize > 1) {
+          const [start, end] = [r(2) === 1 ? -axisSize + 1 : 0, r(2) === 1 ? axisSize : -1];
+          if ((end < 0 ? axisSize - 1 : axisSize) - (start < 0 ? 1 : 0) >= 1) out = slice(x, s.axis, start, end);
+        }
         break;
       case 'cat':
         if (axisOk) out = cat([x, x.mul(0.5)], s.axis);
