@@ -13,6 +13,9 @@
 //
 // --browser runs the same training in headless Chromium (WebGPU) through
 // scripts/browser-harness.ts and demo/train.html, and writes the same outputs.
+//
+// --model gpt is a different job, text instead of digits, with its own options
+// (scripts/train-gpt.ts: a character-level GPT on Debian's fortune databases; --model gpt --help).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +26,13 @@ import {
   fit, formatProgress, makeOptimizer, trainingChartSvg, TRAIN_DEFAULTS as DEFAULTS, type EpochLog, type Progress, type TrainConfig,
 } from '../src/train/index.ts';
 import { MODEL_NAMES, modelSpec } from '../src/train/models.ts';
+
+// --model gpt / --model=gpt: hand the whole command line to the text job.
+const argv = process.argv.slice(2);
+if (argv.some((v, i) => v === '--model=gpt' || (v === '--model' && argv[i + 1] === 'gpt'))) {
+  const { main } = await import('./train-gpt.ts');
+  process.exit(await main(argv));
+}
 
 const { values: a } = parseArgs({
   options: {
@@ -43,7 +53,7 @@ const { values: a } = parseArgs({
 
 if (a.help) {
   console.log(
-    `usage: npm start -- [--model ${MODEL_NAMES.join('|')}] [--hidden 50] [--optimizer sgd|adam] [--lr 0.1] [--epochs 20] [--batch 100] [--seed 1]\n` +
+    `usage: npm start -- [--model ${MODEL_NAMES.join('|')}|gpt] [--hidden 50] [--optimizer sgd|adam] [--lr 0.1] [--epochs 20] [--batch 100] [--seed 1]\n` +
       '                   [--data <IDX dir>] [--out reports/train] [--train-acc running|full] [--browser]',
   );
   process.exit(0);
@@ -60,7 +70,7 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-const spec = (MODEL_NAMES as readonly string[]).includes(a.model!) ? modelSpec(a.model!) : fail(`--model must be one of ${MODEL_NAMES.join(', ')}, got '${a.model}'`);
+const spec = (MODEL_NAMES as readonly string[]).includes(a.model!) ? modelSpec(a.model!) : fail(`--model must be one of ${MODEL_NAMES.join(', ')}, gpt, got '${a.model}'`);
 const optName = a.optimizer ?? spec.defaults.optimizer;
 const optimizer = optName === 'adam' || optName === 'sgd' ? optName : fail(`--optimizer must be sgd or adam, got '${optName}'`);
 const cfg: TrainConfig = {

@@ -79,19 +79,26 @@ export interface LmChartData {
   title?: string;
   /** Loss of every training step, in order. */
   stepLosses: readonly number[];
-  /** Per epoch (1-based): the epoch's mean train loss and the validation loss after it. */
-  epochs: readonly { epoch: number; trainLoss: number; valLoss: number }[];
+  /**
+   * Per epoch (1-based): the epoch's mean train loss and the validation loss after it, and how
+   * many of stepLosses it trained (default: an equal share; epochs of a time budget differ).
+   */
+  epochs: readonly { epoch: number; trainLoss: number; valLoss: number; steps?: number }[];
   /** A horizontal reference line (the bigram model's validation loss). */
   baseline?: { label: string; value: number };
 }
 
 /** A self-contained SVG, one panel: train loss per step and per epoch, validation loss per epoch, the baseline. */
 export function lmChartSvg(d: LmChartData): string {
-  const steps = d.stepLosses.length;
-  const perEpoch = d.epochs.length ? steps / d.epochs.length : 1;
+  const share = d.epochs.length ? d.stepLosses.length / d.epochs.length : 1;
+  const stepX: number[] = []; // step i at (epoch - 1) + its fraction of that epoch's steps
+  d.epochs.forEach((e, k) => {
+    const n = e.steps ?? share;
+    for (let j = 0; j < n && stepX.length < d.stepLosses.length; j++) stepX.push(k + (j + 1) / n);
+  });
   const xMax = Math.max(1, d.epochs.length);
   const series: Series[] = [
-    { label: 'train loss (step)', color: '#9bb7d4', points: d.stepLosses.map((l, i) => [(i + 1) / perEpoch, l]), width: 1, opacity: 0.9 },
+    { label: 'train loss (step)', color: '#9bb7d4', points: d.stepLosses.slice(0, stepX.length).map((l, i) => [stepX[i], l]), width: 1, opacity: 0.9 },
     { label: 'train loss (epoch mean)', color: '#1f5fa8', points: d.epochs.map((e) => [e.epoch, e.trainLoss]), width: 2.5, dots: true },
     { label: 'validation loss', color: '#d2691e', points: d.epochs.map((e) => [e.epoch, e.valLoss]), width: 2.5, dots: true },
   ];
