@@ -1,19 +1,14 @@
 // A webgrad CNN checkpoint loads into the equivalent torch.nn model with strict=True and gives
 // the same outputs, and a torch-saved checkpoint loads into webgrad: real PyTorch (Debian's
 // python3-torch, in /usr/bin/python3) on both sides. The files are safetensors written and read
-// by hand in Python (struct + json), so the python `safetensors` package is not needed.
+// by hand in Python (struct + json, test/torch-python.ts), so the python `safetensors` package is not needed.
 // Outside CI a missing torch skips with the reason; with CI=true it is a failure.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nn, randn, softmaxCrossEntropy, randint, optim, tidy, type Tensor } from '../src/index.ts';
-
-const PYTHON = '/usr/bin/python3';
-const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-const torchVersion = probe.status === 0 ? probe.stdout.trim() : null;
-const reason = `torch is not importable by ${PYTHON} (${(probe.stderr || String(probe.error ?? '')).trim().split('\n').pop()}); install Debian python3-torch (scripts/setup-system.sh)`;
+import { readF32, reason, runPython, torchVersion } from './torch-python.ts';
 
 // The same architecture in both libraries: Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, Dropout.
 const webgradModel = (seed: number) =>
@@ -29,51 +24,15 @@ const webgradModel = (seed: number) =>
     new nn.Linear(10, 3, { seed: seed + 6 }),
   );
 
-const PY_COMMON = String.raw`
-import json, struct, sys
-import numpy as np
-import torch
-from torch import nn
-
+const PY_CNN = String.raw`
 def model():
     return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Flatten(), nn.Linear(64, 10), nn.ReLU(), nn.Dropout(0.5), nn.Linear(10, 3))
-
-DT = {'F32': (np.float32, torch.float32), 'I64': (np.int64, torch.int64)}
-
-def load(path):
-    raw = open(path, 'rb').read()
-    n = struct.unpack('<Q', raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    header.pop('__metadata__', None)
-    out = {}
-    for name, info in header.items():
-        b, e = info['data_offsets']
-        arr = np.frombuffer(raw[8 + n + b:8 + n + e], dtype=DT[info['dtype']][0]).reshape(info['shape'])
-        out[name] = torch.from_numpy(arr.copy())
-    return out
-
-def save(path, state):
-    header, blobs, off = {}, [], 0
-    for name, t in state.items():
-        t = t.detach().contiguous()
-        dtype = 'I64' if t.dtype == torch.int64 else 'F32'
-        data = t.numpy().astype(DT[dtype][0]).tobytes()
-        header[name] = {'dtype': dtype, 'shape': list(t.shape), 'data_offsets': [off, off + len(data)]}
-        blobs.append(data)
-        off += len(data)
-    h = json.dumps(header).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    open(path, 'wb').write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
 `;
 
-function python(script: string, dir: string): unknown {
-  const r = spawnSync(PYTHON, ['-c', PY_COMMON + script, dir], { encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
-}
+const python = (script: string, dir: string): unknown => runPython(PY_CNN, script, dir);
 
-const f32 = (path: string) => new Float32Array(new Uint8Array(readFileSync(path)).buffer);
+const f32 = readF32;
 
 async function trainSteps(model: nn.Sequential, steps: number): Promise<void> {
   const opt = new optim.SGD(model, { lr: 0.05 });

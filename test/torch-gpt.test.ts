@@ -4,55 +4,17 @@
 // attention is explicit) and gives the same logits, loss and gradients; a torch checkpoint loads
 // into webgrad and gives torch's logits; nn.MultiheadAttention matches torch.nn.MultiheadAttention
 // with the same weights (outputs, averaged weights, input and weight gradients).
-// Safetensors files are written and read by hand in Python (struct + json). Outside CI a
-// missing torch skips with the reason; with CI=true it is a failure.
-import { spawnSync } from 'node:child_process';
+// Python and its safetensors helpers: test/torch-python.ts. Outside CI a missing torch skips
+// with the reason; with CI=true it is a failure.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GPT, nn, randn, tensor, tidy, type Tensor } from '../src/index.ts';
 import { expectClose } from './helpers.ts';
+import { readF32, reason, runPython, torchVersion } from './torch-python.ts';
 
-const PYTHON = '/usr/bin/python3';
-const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-const torchVersion = probe.status === 0 ? probe.stdout.trim() : null;
-const reason = `torch is not importable by ${PYTHON} (${(probe.stderr || String(probe.error ?? '')).trim().split('\n').pop()}); install Debian python3-torch (scripts/setup-system.sh)`;
-
-const PY_COMMON = String.raw`
-import json, math, struct, sys
-import numpy as np
-import torch
-from torch import nn
-from torch.nn import functional as F
-
-DT = {'F32': (np.float32, torch.float32), 'I64': (np.int64, torch.int64)}
-
-def load(path):
-    raw = open(path, 'rb').read()
-    n = struct.unpack('<Q', raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    header.pop('__metadata__', None)
-    out = {}
-    for name, info in header.items():
-        b, e = info['data_offsets']
-        arr = np.frombuffer(raw[8 + n + b:8 + n + e], dtype=DT[info['dtype']][0]).reshape(info['shape'])
-        out[name] = torch.from_numpy(arr.copy())
-    return out
-
-def save(path, state):
-    header, blobs, off = {}, [], 0
-    for name, t in state.items():
-        t = t.detach().contiguous()
-        dtype = 'I64' if t.dtype == torch.int64 else 'F32'
-        data = t.numpy().astype(DT[dtype][0]).tobytes()
-        header[name] = {'dtype': dtype, 'shape': list(t.shape), 'data_offsets': [off, off + len(data)]}
-        blobs.append(data)
-        off += len(data)
-    h = json.dumps(header).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    open(path, 'wb').write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
-
+const PY_GPT = String.raw`
 # nanoGPT's model.py (bias=True, dropout 0) with the attention written out.
 class CausalSelfAttention(nn.Module):
     def __init__(self, E, H):
@@ -109,13 +71,8 @@ class GPT(nn.Module):
         return self.lm_head(self.transformer.ln_f(x))
 `;
 
-function python(script: string, dir: string): unknown {
-  const r = spawnSync(PYTHON, ['-c', PY_COMMON + script, dir], { encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
-}
-
-const f32 = (path: string) => new Float32Array(new Uint8Array(readFileSync(path)).buffer);
+const python = (script: string, dir: string): unknown => runPython(PY_GPT, script, dir);
+const f32 = readF32;
 const CFG = { vocabSize: 13, blockSize: 9, nLayer: 2, nHead: 2, nEmbd: 16 };
 const [B, T] = [2, 7];
 const idsData = Int32Array.from({ length: B * T }, (_, i) => (i * 5 + 3) % 13);
