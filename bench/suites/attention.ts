@@ -93,9 +93,17 @@ function checkHeads(s: AttnShape, pass: 'forward' | 'backward', got: Float32Arra
   return { ok: true, worst, compared, detail: `${parts.join(', ')} of heads ${refs.map((x) => x.head).join(' and ')} (${compared} values) within rtol 2e-3 / atol ${atol.toPrecision(2)} of float64` };
 }
 
+/**
+ * A run predicted to take longer than this is skipped (a skipped row, not a failure): the
+ * composites at T = 1024 take tens of seconds per run on software adapters. The prediction
+ * scales the same engine and pass at the previous T by (T / T')^2, from wall time per run.
+ */
+const maxRunMs = (s: RunSettings) => (s.slow ? 60_000 : 30_000);
+
 export async function attentionSuite(engines: Engine[], s: RunSettings, log: Log): Promise<Row[]> {
   const rows: Row[] = [];
   const quick = s.profile === 'quick';
+  const seen = new Map<string, { T: number; ms: number }>();
   const base = quick ? { B: 1, H: 2, D: 16 } : { B: 8, H: 4, D: 64 };
   for (const T of quick ? QUICK_T : FULL_T) {
     const a: AttnShape = { ...base, T };
@@ -110,9 +118,20 @@ export async function attentionSuite(engines: Engine[], s: RunSettings, log: Log
       // T = 1024 is ~1-10 s per run for the composites on lavapipe: fewer runs there.
       const big = T >= 1024;
       for (const e of engines.filter((x) => x.attention && x.suites.includes('attention'))) {
-        rows.push(await runOpCase(e, {
+        const key = `${e.name} ${pass}`;
+        const prev = seen.get(key);
+        const predicted = prev ? prev.ms * (T / prev.T) ** 2 : 0;
+        const extra = { ...a, pass, flops: attentionFlops(a, pass) };
+        const label = `${pass === 'forward' ? 'fwd' : 'fwd+bwd'} T=${T}`;
+        if (predicted > maxRunMs(s)) {
+          const skipped = `predicted ${(predicted / 1000).toFixed(0)} s per run from ${(prev!.ms / 1000).toPrecision(3)} s at T=${prev!.T}; the limit is ${maxRunMs(s) / 1000} s`;
+          log(`attention | ${label} | ${e.name}: skipped (${skipped})`);
+          rows.push({ suite: 'attention', case: label, engine: e.name, metric: null, timing: null, check: null, extra, skipped });
+          continue;
+        }
+        const row = await runOpCase(e, {
           suite: 'attention',
-          label: `${pass === 'forward' ? 'fwd' : 'fwd+bwd'} T=${T}`,
+          label,
           build: (en) => en.attention!(a, pass, q, k, v, dO),
           measure: big
             ? { warmup: 1, reps: s.slow ? 2 : 3, inner: 1, budgetMs: s.slow ? 20_000 : 15_000 }
@@ -120,8 +139,10 @@ export async function attentionSuite(engines: Engine[], s: RunSettings, log: Log
           check: (got) => checkHeads(a, pass, got, refs),
           metric: (t) => timeMetric(t.ms, 'ms'),
           memory: true,
-          extra: { ...a, pass, flops: attentionFlops(a, pass) },
-        }, log));
+          extra,
+        }, log);
+        if (row.timing) seen.set(key, { T, ms: row.timing.wallMs.median });
+        rows.push(row);
       }
     }
   }
