@@ -128,6 +128,9 @@ export async function warmupSuite(engines: Engine[], _s: RunSettings, log: Log):
       row.check = compare([loss], [ref.loss], null, 1e-3, 1e-5, 'loss of the first step');
       row.extra = { pipelines: after.pipelines - before.pipelines, shaderModules: after.shaderModules - before.shaderModules, buffers: after.buffers - before.buffers, submits: after.submits - before.submits };
     }, log));
+    // Background work the first result started (webgrad warms its tuned kernels up) must not
+    // take the cores from the next engine's cold step.
+    await e.quiesce?.();
   }
   return rows;
 }
