@@ -65,6 +65,7 @@ export function setupGptPanel(q: URLSearchParams): void {
   const textEl = $('gptText');
 
   let send: ((m: ToWorker) => void) | null = null;
+  let worker: Worker | null = null;
   let cfg = readConfig(q);
   let ready: Ready | null = null;
   let fallbackReason: string | null = null;
@@ -138,6 +139,7 @@ export function setupGptPanel(q: URLSearchParams): void {
         // No WebGPU in this browser's workers: run the same code on the main thread.
         if (mode === 'worker' && !ready && m.name === 'WebGPUUnavailableError') {
           fallbackReason = m.message;
+          worker?.terminate();
           void startInPage().then(() => start());
           return;
         }
@@ -149,10 +151,11 @@ export function setupGptPanel(q: URLSearchParams): void {
   };
 
   const startWorker = () => {
-    const worker = new Worker(new URL('./gpt-worker.ts', import.meta.url), { type: 'module' });
-    worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
-    worker.onerror = (e) => onMessage({ type: 'error', name: 'WorkerError', message: e.message || 'the worker script failed to load' });
-    send = (m) => worker.postMessage(m);
+    const wk = new Worker(new URL('./gpt-worker.ts', import.meta.url), { type: 'module' });
+    wk.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
+    wk.onerror = (e) => onMessage({ type: 'error', name: 'WorkerError', message: e.message || 'the worker script failed to load' });
+    send = (m) => wk.postMessage(m);
+    worker = wk;
   };
   const startInPage = async () => {
     mode = 'main thread';
