@@ -34,6 +34,18 @@ describe('GPT', () => {
     m.dispose();
   });
 
+  it("splits into nanoGPT's AdamW groups with optim.weightDecayGroups (the tied weight once, in the decayed group)", () => {
+    const m = new GPT(CFG);
+    const [decay, noDecay] = optim.weightDecayGroups(m, 0.1);
+    const names = decay.params.map(([n]) => n);
+    expect(names).toContain('transformer.wte.weight');
+    expect(names).not.toContain('lm_head.weight');
+    expect(names.every((n) => n.endsWith('.weight') && !n.includes('.ln_'))).toBe(true);
+    expect(noDecay.params.every(([n]) => n.endsWith('.bias') || n.includes('ln_'))).toBe(true);
+    expect(decay.params.length + noDecay.params.length).toBe(m.parameters().length);
+    m.dispose();
+  });
+
   it('has no biases with bias: false', () => {
     const m = new GPT({ ...CFG, bias: false });
     expect(Object.keys(m.stateDict()).filter((k) => k.endsWith('.bias'))).toEqual([]);
