@@ -1,10 +1,11 @@
-// npm run bench:cold: the cold-start row (time from a fresh model to the first 784-50-10 step's
+// The cold-start row in Node (time from a fresh model to the first 784-50-10 step's
 // loss on the host) measured the only fair way on a loaded machine: every sample is a fresh Node
 // process (no pipeline, shader or driver cache carried over; MESA_SHADER_CACHE_DISABLE), the
 // engines take turns (webgrad, jax-js, webgrad, ...), and the report is the median per engine
-// with the load average beside it. webgrad's samples also say where the time went: the GPU
-// objects created during the step and the milliseconds the JS thread spent inside each kind of
-// call (the device is wrapped before the step; nothing in src/ is instrumented).
+// with the load average beside it. webgrad's samples also list the GPU objects created and the
+// milliseconds the JS thread spent inside each kind of call (':settled': until the latest
+// promise of that kind resolved), over the step and the background warm-up the bench waits
+// for after it (the device is wrapped before the step; nothing in src/ is instrumented).
 //
 //   npx tsx --conditions=webgrad-source bench/cold-start.ts [--reps 5] [--engines webgrad,jax-js]
 import { spawnSync } from 'node:child_process';
@@ -16,9 +17,8 @@ interface Sample {
   engine: string;
   firstStepMs: number;
   initMs: number;
-  loss: number;
   ok: boolean;
-  /** webgrad only: JS-thread ms and counts per device call during the first step. */
+  /** webgrad only: JS-thread ms and counts per device call (the step and its warm-up). */
   calls?: Record<string, { n: number; ms: number }>;
 }
 
@@ -83,7 +83,6 @@ async function child(engine: EngineName): Promise<Sample> {
     engine,
     firstStepMs: row?.metric?.value ?? NaN,
     initMs,
-    loss: NaN,
     ok: !!row?.check?.ok,
     ...(engine === 'webgrad' ? { calls } : {}),
   };
@@ -109,7 +108,7 @@ async function main(): Promise<void> {
   for (let r = 0; r < reps; r++) {
     for (const e of engines) {
       loads.push(loadavg()[0]);
-      const p = spawnSync(process.execPath, [...process.execArgv, self, '--child', e], { encoding: 'utf8', env: { ...process.env, ...(arg('--env') ? Object.fromEntries([arg('--env')!.split('=')]) : {}) } });
+      const p = spawnSync(process.execPath, [...process.execArgv, self, '--child', e], { encoding: 'utf8' });
       const line = p.stdout.split('\n').find((l) => l.startsWith('@@sample '));
       if (!line) {
         console.error(`${e}: no sample (exit ${p.status})\n${p.stderr.slice(-2000)}`);
