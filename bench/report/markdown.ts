@@ -236,7 +236,7 @@ export function resultsMarkdown(run: BenchRun, charts: { matmul: string; trainin
       if (table) out.push(`### ${SUITE_TITLE[s]}`, '', table, '');
       if (s === 'attention' && table) {
         const mt = memoryTable(r);
-        if (mt) out.push('Peak GPU memory per case: the most bytes of the engine\'s device buffers alive at once during the case (inputs, outputs, saved activations and gradients; webgrad\'s and TF.js\'s buffer pools emptied before it; jax-js\'s pool is private, so buffers it pooled in earlier cases can hide allocations):', '', mt, '');
+        if (mt) out.push('Peak GPU memory per case: the most bytes of the engine\'s device buffers alive at once while the case\'s inputs are created and its first evaluation runs (inputs, outputs, saved activations, gradients, temporaries; webgrad\'s and TF.js\'s buffer pools emptied before it; jax-js\'s pool is private, so buffers it pooled in earlier cases can hide allocations):', '', mt, '');
       }
       if ((s === 'cnn' || s === 'gpt') && table && !opts.compact) {
         const ct = countersTable(r, s);

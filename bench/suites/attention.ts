@@ -4,8 +4,8 @@
 // scaledDotProductAttention, webgrad's own composite (matmul, mask, softmax, matmul: the fused
 // kernel's reference), TF.js composed from its ops, jax-js nn.dotProductAttention (eager, jit).
 // Each case also records the peak GPU memory: the most bytes of the engine's buffers alive at
-// once between the start of the case (after its pooled buffers were freed, where it lets us)
-// and its end, inputs included (bench/core/instrument.ts counts creations and destroys on the
+// once while its inputs are created and its first evaluation runs, after its pooled buffers
+// were freed where it lets us (bench/core/instrument.ts counts creations and destroys on the
 // device, the same for every engine). Results are checked on two whole heads (the first and the
 // last) against a float64 reference.
 import { compare, uniform, type Check } from '../core/reference.ts';
@@ -97,6 +97,7 @@ function checkHeads(s: AttnShape, pass: 'forward' | 'backward', got: Float32Arra
  * A run predicted to take longer than this is skipped (a skipped row, not a failure): the
  * composites at T = 1024 take tens of seconds per run on software adapters. The prediction
  * scales the same engine and pass at the previous T by (T / T')^2, from wall time per run.
+ * webgrad's fused kernel is never skipped (the memory target needs its T = 1024 figure).
  */
 const maxRunMs = (s: RunSettings) => (s.slow ? 60_000 : 30_000);
 
@@ -123,7 +124,8 @@ export async function attentionSuite(engines: Engine[], s: RunSettings, log: Log
         const predicted = prev ? prev.ms * (T / prev.T) ** 2 : 0;
         const extra = { ...a, pass, flops: attentionFlops(a, pass) };
         const label = `${pass === 'forward' ? 'fwd' : 'fwd+bwd'} T=${T}`;
-        if (predicted > maxRunMs(s)) {
+        // The fused kernel is what the memory target is about: it always runs.
+        if (predicted > maxRunMs(s) && e.name !== 'webgrad') {
           const skipped = `predicted ${(predicted / 1000).toFixed(0)} s per run from ${(prev!.ms / 1000).toPrecision(3)} s at T=${prev!.T}; the limit is ${maxRunMs(s) / 1000} s`;
           log(`attention | ${label} | ${e.name}: skipped (${skipped})`);
           rows.push({ suite: 'attention', case: label, engine: e.name, metric: null, timing: null, check: null, extra, skipped });

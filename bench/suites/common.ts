@@ -18,9 +18,10 @@ export interface OpCaseSpec {
   metric: (t: Timed) => Metric;
   extra?: Row['extra'];
   /**
-   * Record the case's peak GPU memory in extra.peakBytes: the most bytes of device buffers
-   * alive at once from the start of the case (after the engine freed its pooled buffers, where
-   * it can) to its end, inputs included, above what was alive before it.
+   * Record the case's peak GPU memory in extra.peakBytes: the most bytes of device buffers alive
+   * at once while the case's inputs are created and its first evaluation runs (before the timed
+   * runs, whose pipelining can keep several evaluations' buffers alive), above what was alive
+   * before; the engine's pooled buffers are freed first where it lets us.
    */
   memory?: boolean;
 }
@@ -34,8 +35,12 @@ export async function runOpCase(e: Engine, spec: OpCaseSpec, log: Log): Promise<
     e.probe.resetPeak();
   }
   return guarded(row, () => spec.build(e), async (c) => {
+    if (spec.memory) {
+      c.run();
+      await c.settle();
+      row.extra.peakBytes = e.probe.peakBytes - base;
+    }
     row.timing = await measure(c, e.probe, { ...spec.measure, quiesce: e.quiesce?.bind(e) });
-    if (spec.memory) row.extra.peakBytes = e.probe.peakBytes - base;
     row.check = spec.check(await c.result());
     row.metric = spec.metric(row.timing);
   }, log);
