@@ -80,7 +80,7 @@ describe('elementwise variants against float64', () => {
 });
 
 describe('elementwise variant selection', () => {
-  const d = (n: number, same = true): ElementwiseDims => ({ entry: 'binary', op: 0, n, same, alpha: 1, beta: 0 });
+  const d = (n: number, same = true): ElementwiseDims => ({ entry: 'binary', op: 'B_ADD', n, same, alpha: 1, beta: 0 });
 
   it('vec4 for whole vec4s or large n, scalar for short tails and broadcasting; vec forms plan a scalar tail dispatch', () => {
     const rt = runtime();

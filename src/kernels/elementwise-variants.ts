@@ -15,8 +15,8 @@ const BINDINGS: readonly BindingKind[] = ['uniform', 'read', 'read', 'rw'];
 
 export interface ElementwiseDims {
   entry: 'unary' | 'unary_grad' | 'binary';
-  /** The OP override constant (src/kernels/elementwise.ts UNARY / BINARY). */
-  op: number;
+  /** The op's define (src/kernels/elementwise.ts UNARY / BINARY: 'U_RELU', 'B_ADD', ...). */
+  op: string;
   /** Output elements. */
   n: number;
   /** Every operand has the output's shape (always for unary ops): the vec forms apply. */
@@ -45,8 +45,8 @@ function params(d: ElementwiseDims, first: number): Uint8Array<ArrayBuffer> {
 }
 
 function key(d: ElementwiseDims, vec4: boolean, per: number): KernelKey {
-  const defines: Record<string, boolean> = d.entry === 'binary' ? { SAME_SHAPE: d.same, VEC4: vec4 } : { VEC4: vec4 };
-  const constants: Record<string, number> = per > 1 ? { WG: EW_WG, OP: d.op, PER: per } : { WG: EW_WG, OP: d.op };
+  const defines: Record<string, boolean> = d.entry === 'binary' ? { SAME_SHAPE: d.same, VEC4: vec4, [d.op]: true } : { VEC4: vec4, [d.op]: true };
+  const constants: Record<string, number> = per > 1 ? { WG: EW_WG, PER: per } : { WG: EW_WG };
   return { shader: 'elementwise', entry: d.entry, defines, constants, bindings: BINDINGS };
 }
 

@@ -8,12 +8,17 @@ import { ELEMENTWISE, ELEMENTWISE_VARIANT_NAMES, type ElementwiseDims } from './
 
 export const MAX_BROADCAST_RANK = 8;
 
+/** The shader's define for each op (shaders/elementwise.wgsl: one op per module). */
 export const UNARY = {
-  neg: 0, exp: 1, log: 2, sqrt: 3, square: 4, tanh: 5, relu: 6, sigmoid: 7, affine: 8, abs: 9, recip: 10, sign: 11, pow: 12,
+  neg: 'U_NEG', exp: 'U_EXP', log: 'U_LOG', sqrt: 'U_SQRT', square: 'U_SQUARE', tanh: 'U_TANH', relu: 'U_RELU',
+  sigmoid: 'U_SIGMOID', affine: 'U_AFFINE', abs: 'U_ABS', recip: 'U_RECIP', sign: 'U_SIGN', pow: 'U_POW',
 } as const;
 export type UnaryKind = keyof typeof UNARY;
 
-export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, gt: 5, eq: 6, expand: 7, same: 8, maxShare: 9, pow: 10, powDa: 11, powDb: 12 } as const;
+export const BINARY = {
+  add: 'B_ADD', sub: 'B_SUB', mul: 'B_MUL', div: 'B_DIV', maximum: 'B_MAXIMUM', gt: 'B_GT', eq: 'B_EQ', expand: 'B_EXPAND',
+  same: 'B_SAME', maxShare: 'B_MAX_SHARE', pow: 'B_POW_A', powDa: 'B_POW_DA', powDb: 'B_POW_DB',
+} as const;
 export type BinaryKind = keyof typeof BINARY;
 
 /**
