@@ -163,8 +163,10 @@ export async function main(argv: string[]): Promise<number> {
   let tTrain = 0; // seconds of training done before the current trainSteps call
   let callStart = performance.now();
   const progressOf = (step: number) => (cfg.steps !== undefined ? step / cfg.steps : Math.min(1, (tTrain + (performance.now() - callStart) / 1000) / budget!));
-  // Warm-up ends after `warmup` steps or, on a slow machine, a tenth of the time budget.
-  const warm = (step: number) => Math.min(1, Math.max((step + 1) / warmup, cfg.steps === undefined ? progressOf(step) * 10 : 0));
+  // Warm-up by steps in both modes: ending it by time (a tenth of the budget) let the first
+  // epoch's slow steps (shader compiles) reach the full lr within ~20 steps, and those runs
+  // learned far slower per step (2.67 vs 2.42 validation after 300 steps).
+  const warm = (step: number) => Math.min(1, (step + 1) / warmup);
   const lrAt = (step: number) => cfg.lr * warm(step) * (0.1 + 0.45 * (1 + Math.cos(Math.PI * progressOf(step))));
   // nanoGPT's recipe: decay on matrices and embeddings only, gradients clipped to norm 1.
   const opt = new AdamW(weightDecayGroups(model, cfg.weightDecay), { lr: cfg.lr, betas: [0.9, 0.99], scheduler: lrAt });
@@ -173,7 +175,7 @@ export async function main(argv: string[]): Promise<number> {
   const plan = cfg.steps !== undefined ? `${cfg.steps} steps${budget ? ` (at most ${budget} s)` : ''}` : `${budget} s of training`;
   console.log(
     `model: GPT ${cfg.nLayer} layers, ${cfg.nHead} heads, d ${cfg.nEmbd}, context ${cfg.blockSize}, ${model.numParameters()} parameters; ` +
-      `AdamW lr ${cfg.lr} (warm-up ${warmup} steps${cfg.steps === undefined ? ' or a tenth of the time' : ''}, cosine to ${+(cfg.lr / 10).toPrecision(3)}), weight decay ${cfg.weightDecay} on matrices, ` +
+      `AdamW lr ${cfg.lr} (warm-up ${warmup} steps, cosine to ${+(cfg.lr / 10).toPrecision(3)}), weight decay ${cfg.weightDecay} on matrices, ` +
       `${cfg.clip > 0 ? `gradient norm clipped to ${cfg.clip}` : 'no clipping'}, batch ${cfg.batch}; ${plan} in ${cfg.epochs} epochs`,
   );
 
