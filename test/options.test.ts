@@ -104,6 +104,11 @@ const TAKES_OPTIONS: Record<string, (bad: Bad) => unknown> = {
   trainEpoch: (o) => api.trainEpoch(new nn.Linear(784, 2), new api.SGD([api.tensor([1], { requiresGrad: true })]), new api.DataLoader(tinyData(), { batchSize: 1 }), o),
   evaluate: (o) => api.evaluate(new nn.Linear(784, 2), tinyData(), o),
   fit: (o) => api.fit(new nn.Linear(784, 2), new api.SGD([api.tensor([1], { requiresGrad: true })]), { train: tinyData(), epochs: 0, batchSize: 1, ...o }),
+  loadFortunes: (o) => api.loadFortunes(o),
+  TextWindows: (o) => new api.TextWindows(Int32Array.from([0, 1, 2]), 1, o),
+  trainSteps: (o) => api.trainSteps(new nn.Linear(2, 2), new api.SGD([api.tensor([1], { requiresGrad: true })]), new api.TextWindows(Int32Array.from([0, 1, 2]), 1), { steps: 1, batchSize: 1, ...o }),
+  evaluateLm: (o) => api.evaluateLm(new nn.Linear(2, 2), new api.TextWindows(Int32Array.from([0, 1, 2]), 1), o),
+  'BigramModel.fit': (o) => api.BigramModel.fit([0, 1], 2, o),
   SGD: (o) => new api.SGD([api.tensor([1], { requiresGrad: true })], o),
   Adam: (o) => new api.Adam([api.tensor([1], { requiresGrad: true })], o),
   AdamW: (o) => new api.AdamW([api.tensor([1], { requiresGrad: true })], o),
@@ -168,6 +173,8 @@ const NO_OPTIONS = new Set([
   'loadMnist', 'loadMnistPackage', 'parseIdx', 'readIdx', 'encodeIdx', 'isGzip', 'gunzip', 'formatProgress',
   'trainingChartSvg', 'twoLayerNet', 'makeOptimizer', 'weightDecayGroups',
   'SiLU', // nn.SiLU: no arguments
+  'FORTUNES_DIR', 'FORTUNE_FILES', 'FORTUNE_SEPARATOR', 'parseFortunes', 'splitFortunes', 'CharVocab', 'windowTensors', 'lmLoss',
+  'BigramModel', 'lmChartSvg',
 ]);
 
 describe('every public options object refuses an unknown key, naming the valid keys', () => {
