@@ -62,9 +62,9 @@ describe('ShapeError', () => {
 
   it('losses with mismatched shapes', () => {
     expectError(() => mseLoss(f32([2, 3]), f32([3, 2])), ShapeError, 'mseLoss:', 'same shape', '[2, 3] and [3, 2]');
-    expectError(() => softmaxCrossEntropy(f32([6]), labels([0])), ShapeError, 'softmaxCrossEntropy:', 'logits must be [N, C]', '[6]');
-    expectError(() => softmaxCrossEntropy(f32([2, 3]), labels([0, 1, 2])), ShapeError, 'softmaxCrossEntropy:', 'labels must be [N] = [2]', '[2, 3] and [3]');
-    expectError(() => softmaxCrossEntropy(f32([2, 3]), f32([2, 4])), ShapeError, 'softmaxCrossEntropy:', 'logits shape [N, C]', '[2, 3] and [2, 4]');
+    expectError(() => softmaxCrossEntropy(f32([6]), labels([0])), ShapeError, 'softmaxCrossEntropy:', "labels must have the input's shape without the class axis (dim 0), []", '[6] and [1]');
+    expectError(() => softmaxCrossEntropy(f32([2, 3]), labels([0, 1, 2])), ShapeError, 'softmaxCrossEntropy:', "labels must have the input's shape without the class axis (dim 1), [2]", '[2, 3] and [3]');
+    expectError(() => softmaxCrossEntropy(f32([2, 3]), f32([2, 4])), ShapeError, 'softmaxCrossEntropy:', "f32 labels must be class probabilities of the input's shape [2, 3]", '[2, 3] and [2, 4]');
   });
 });
 
