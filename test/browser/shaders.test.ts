@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { BROWSER_TITLE, browserGate, pageResults, suiteBrowsers, withBrowserPage } from '../../scripts/browser-harness.ts';
 import { SHADER_SOURCES } from '../../src/gpu/shaderSources.ts';
 import type { VariantReport } from './shaders/compile.ts';
-import { defineNames, entryPoints, moduleVariants, reachableCode, stripComments } from './shaders/variants.ts';
+import { defineGroups, defineNames, entryPoints, moduleVariants, reachableCode, stripComments } from './shaders/variants.ts';
 
 describe('shader variant enumeration (from the sources, no GPU)', () => {
   const variants = moduleVariants();
@@ -35,6 +35,15 @@ describe('shader variant enumeration (from the sources, no GPU)', () => {
     const r = reachableCode(code, 'main');
     expect(r).toContain('fn helper()');
     expect(r).not.toContain('fn unused');
+  });
+
+  it('groups defines chained by #elif and enumerates a large group one define at a time', () => {
+    const chain = (names: string[]) => names.map((n, i) => `#${i ? 'elif' : 'if'} ${n}\nlet v${i} = ${i};`).join('\n') + '\n#endif\n';
+    const big = ['A1', 'A2', 'A3', 'A4', 'A5'];
+    const code = `${chain(big)}#if X\nlet x = 1;\n#elif Y\nlet y = 1;\n#endif\n#if Z\nlet z = 1;\n#endif\n@compute @workgroup_size(1)\nfn main() {}`;
+    expect(defineGroups(code)).toEqual([big, ['X', 'Y'], ['Z']]);
+    // (none + 5 alone) x (4 subsets of X, Y, two of which give the same code) x (Z off, on)
+    expect(moduleVariants({ t: code }).length).toBe(6 * 3 * 2);
   });
 });
 

@@ -2,7 +2,11 @@
 // (src/gpu/shaderSources.ts, generated from shaders/*.wgsl), so a new shader, define or entry
 // point is covered without touching this file:
 //   - the defines of a shader are the names its `#if` / `#elif` directives test (the same
-//     pattern src/gpu/preprocess.ts resolves), and every combination of them is a module;
+//     pattern src/gpu/preprocess.ts resolves), and every combination of them is a module, except
+//     that defines tested in one `#if` / `#elif` chain are alternatives: a group of more than
+//     MAX_FREE_GROUP such defines (an op chosen by a define, as in elementwise.wgsl's U_* / B_*)
+//     contributes "none on" and each one on alone, not its 2^n subsets (2^28 would never finish,
+//     and with several on the first in the chain wins anyway);
 //   - the entry points of a module are the `@compute` functions left after preprocessing;
 //   - a module needs the features its `enable` directives name (skipped, and reported, on an
 //     adapter without them).
@@ -56,14 +60,52 @@ export function enabledFeatures(code: string): string[] {
   return names.map((n) => ENABLE_FEATURE[n] ?? n);
 }
 
-/** Every define combination of every shader (2^defines modules per shader), deduplicated by code. */
+/** Groups of more than this many chained defines are enumerated one at a time (see the header). */
+export const MAX_FREE_GROUP = 3;
+
+/**
+ * The define names of a shader, grouped: names tested in the same `#if` / `#elif` chain (directly or
+ * through another chain) are one group. Sorted within and across groups.
+ */
+export function defineGroups(source: string): string[][] {
+  const parent = new Map<string, string>();
+  const find = (n: string): string => { while (parent.get(n) !== n) n = parent.get(n)!; return n; };
+  const union = (a: string, b: string) => { parent.set(find(a), find(b)); };
+  const chains: string[][] = [];
+  for (const line of source.split('\n')) {
+    const m = /^\s*#(if|elif|endif)\b[ \t]*!?([A-Za-z_][A-Za-z0-9_]*)?/.exec(line);
+    if (!m) continue;
+    if (m[1] === 'endif') { chains.pop(); continue; }
+    const name = m[2];
+    if (!parent.has(name)) parent.set(name, name);
+    if (m[1] === 'if') chains.push([name]);
+    else { const chain = chains[chains.length - 1]; if (chain) { union(name, chain[0]); chain.push(name); } }
+  }
+  const groups = new Map<string, string[]>();
+  for (const n of [...parent.keys()].sort()) groups.set(find(n), [...(groups.get(find(n)) ?? []), n]);
+  return [...groups.values()].sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+/** The on/off states a group contributes: all subsets when small, else none and each one alone. */
+function groupStates(group: string[]): string[][] {
+  if (group.length <= MAX_FREE_GROUP) {
+    return Array.from({ length: 2 ** group.length }, (_, mask) => group.filter((_, i) => ((mask >> i) & 1) === 1));
+  }
+  return [[], ...group.map((n) => [n])];
+}
+
+/** Every define combination of every shader (see the header), deduplicated by code. */
 export function moduleVariants(sources: Readonly<Record<string, string>> = SHADER_SOURCES): ModuleVariant[] {
   const out: ModuleVariant[] = [];
   for (const shader of Object.keys(sources).sort() as ShaderName[]) {
     const names = defineNames(sources[shader]);
+    const groups = defineGroups(sources[shader]);
     const seen = new Set<string>();
-    for (let mask = 0; mask < 2 ** names.length; mask++) {
-      const defines = Object.fromEntries(names.map((n, i) => [n, ((mask >> i) & 1) === 1]));
+    let combos: string[][] = [[]];
+    for (const g of groups) combos = combos.flatMap((c) => groupStates(g).map((st) => [...c, ...st]));
+    for (const onList of combos) {
+      const on = new Set(onList);
+      const defines = Object.fromEntries(names.map((n) => [n, on.has(n)]));
       const code = preprocess(sources[shader], defines);
       if (seen.has(code)) continue;
       seen.add(code);
